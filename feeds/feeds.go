@@ -1,0 +1,119 @@
+// Package feeds owns broadsheet's domain types: the sources it polls, the
+// articles it keeps, each source's polling state, and the Poller that moves
+// articles from a Fetcher into a store. It depends on the standard library
+// only; fetching, storage and clustering reach it through the interfaces it
+// declares.
+package feeds
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// ErrNotFound is returned when a requested source, article or record does not
+// exist. Stores and services return it wrapped, never as (nil, nil).
+var ErrNotFound = errors.New("not found")
+
+// Kind says what a source or an article is: a news report or an editorial
+// or opinion piece.
+type Kind string
+
+// Kinds of sources and articles.
+const (
+	KindNews      Kind = "news"
+	KindEditorial Kind = "editorial"
+)
+
+// Source is one feed that broadsheet polls, as configured by the user.
+type Source struct {
+	Name     string   // unique, as written in config.yaml
+	URL      string   // http or https
+	Kind     Kind     // news unless configured otherwise
+	Tags     []string // free-form labels from config.yaml
+	Schedule string   // cron spec; empty means the global schedule
+}
+
+// Slug is the URL-safe form of the source's name, used in feed paths.
+func (s Source) Slug() string { return Slugify(s.Name) }
+
+// Article is one item of a feed, normalized. Title, Excerpt and Author are
+// plain text; Summary and Content are sanitized HTML, safe to embed.
+type Article struct {
+	ID         string // stable across polls, restarts and replicas: see ArticleID
+	Source     string // Source.Name
+	Identity   string // guid, else canonical link, else a hash of title and date
+	Link       string // canonical link: lower-case host, no fragment, no tracking
+	StoryKey   string // equal for the same story carried by several sources
+	Title      string
+	Summary    string
+	Content    string
+	Excerpt    string
+	Author     string
+	Categories []string
+	Language   string
+	Kind       Kind      // editorial when the source or the item says so
+	Published  time.Time // never zero once stored; see fetch's date fallbacks
+	Updated    time.Time // when the feed says the item last changed; may be zero
+	FirstSeen  time.Time // when broadsheet first stored it; set by the store
+	Hash       string    // digest of the visible fields, to notice edits
+}
+
+// IsEditorial reports whether the article is an editorial or opinion piece.
+func (a Article) IsEditorial() bool { return a.Kind == KindEditorial }
+
+// ArticleID derives an article's stable id from its source and identity, so
+// every replica and every restart names the same item the same way.
+func ArticleID(source, identity string) string {
+	sum := sha256.Sum256([]byte(source + "\x00" + identity))
+	return hex.EncodeToString(sum[:10])
+}
+
+// ContentHash digests the fields whose change makes an item "edited".
+func ContentHash(a Article) string {
+	h := sha256.New()
+	for _, s := range []string{a.Title, a.Link, a.Summary, a.Content, a.Author, strings.Join(a.Categories, "\x1f")} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// SourceState is what broadsheet remembers about polling one source.
+type SourceState struct {
+	Source       string
+	Active       bool   // present in the current configuration
+	URL          string // the URL last configured
+	ETag         string
+	LastModified string
+	LastAttempt  time.Time
+	LastSuccess  time.Time
+	LastStatus   int    // HTTP status of the last attempt; 0 when none was received
+	LastError    string // empty after a success
+	Failures     int    // consecutive failed attempts
+	NextDue      time.Time
+	Articles     int // stored articles; filled by listings only
+}
+
+// Slugify turns a name into lower-case words joined by hyphens. Letters
+// outside ASCII are kept so that non-Latin names stay distinct.
+func Slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+			dash = false
+		default:
+			if !dash && b.Len() > 0 {
+				b.WriteByte('-')
+				dash = true
+			}
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
+}

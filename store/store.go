@@ -1,0 +1,48 @@
+// Package store defines the contract that every broadsheet storage backend
+// meets (the embedded SQLite store and PostgreSQL), with the filter types its
+// queries take. The conformance suite in store/storetest checks a backend
+// against it.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/broadsheet/broadsheet/feeds"
+)
+
+// Store is the whole contract of a backend. Implementations are safe for
+// concurrent use, and for use by several processes sharing one database.
+type Store interface {
+	feeds.PollStore
+	feeds.Claimer
+
+	// SyncSources records the configured sources: new ones become due at
+	// once, changed URLs are updated, and sources no longer configured are
+	// marked inactive (their articles stay).
+	SyncSources(ctx context.Context, srcs []feeds.Source) error
+	// SourceStates lists every known source's state, active or not, with
+	// its article count, ordered by name.
+	SourceStates(ctx context.Context) ([]feeds.SourceState, error)
+
+	// Article returns one article by id, or an error wrapping
+	// feeds.ErrNotFound.
+	Article(ctx context.Context, id string) (feeds.Article, error)
+	// Articles lists articles matching f, newest published first.
+	Articles(ctx context.Context, f ArticleFilter) ([]feeds.Article, error)
+
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// ArticleFilter selects articles. Zero fields select everything.
+type ArticleFilter struct {
+	IDs            []string
+	Sources        []string     // by Source.Name
+	Kinds          []feeds.Kind // e.g. only editorials
+	PublishedSince time.Time
+	SeenSince      time.Time // FirstSeen at or after
+	SeenBefore     time.Time // FirstSeen before
+	Limit          int
+}
