@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"net/url"
 	"sort"
 	"strings"
@@ -63,11 +62,9 @@ type Report struct {
 type PollerOptions struct {
 	Workers int // fetches at once, all hosts together; default 8
 	PerHost int // fetches at once to one host; 0 means no limit
-	// Next returns when src is next due after t, by its schedule. Required.
+	// Next returns when src is next due after t, by its schedule, with any
+	// jitter to spread polls that share a schedule. Required.
 	Next func(src Source, t time.Time) time.Time
-	// Jitter is the most that a next due time is pushed back at random, to
-	// spread polls that share a schedule. Default 0.
-	Jitter     time.Duration
 	MaxBackoff time.Duration // cap on a failing source's backoff; default 12h
 	Now        func() time.Time
 	Logger     *slog.Logger
@@ -276,9 +273,6 @@ func (p *Poller) poll(ctx context.Context, src Source, owner string) (Report, er
 			st.ETag, st.LastModified = res.ETag, res.LastModified
 			arts = res.Articles
 		}
-	}
-	if p.opts.Jitter > 0 {
-		next = next.Add(rand.N(p.opts.Jitter))
 	}
 	st.NextDue = next
 

@@ -1,0 +1,40 @@
+# The README's two commands are `make run` and `make test`.
+GO ?= go
+
+# Tests that need PostgreSQL use this server (trust auth); each test works in
+# its own schema. Unset it to skip them outside CI.
+BROADSHEET_TEST_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+export BROADSHEET_TEST_POSTGRES_DSN
+
+.PHONY: run test test-deps build vet fmt-check fuzz bench
+
+## run: the daemon on ./config.yaml with the embedded SQLite store
+run:
+	$(GO) run ./cmd/broadsheet run --config config.yaml
+
+## build: a static binary in ./bin
+build:
+	CGO_ENABLED=0 $(GO) build -o bin/broadsheet ./cmd/broadsheet
+
+## test: install what the tests need, then run every test
+test: test-deps
+	$(GO) test -count=1 -timeout 15m ./...
+
+## test-deps: Debian packages and Go tools the tests use
+test-deps:
+	scripts/test-deps
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt'ed:"; echo "$$out"; exit 1; fi
+
+## fuzz: each fuzz target for FUZZTIME (default 10s)
+FUZZTIME ?= 10s
+fuzz:
+	scripts/fuzz $(FUZZTIME)
+
+## bench: every benchmark once, printing figures
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"golang.org/x/term"
+
+	"github.com/broadsheet/broadsheet/config"
+	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/feeds/fetch"
+	"github.com/broadsheet/broadsheet/store"
+	"github.com/broadsheet/broadsheet/store/postgres"
+	"github.com/broadsheet/broadsheet/store/sqlite"
+)
+
+// configFlag registers --config on fs.
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", "", "configuration file (default $BROADSHEET_CONFIG, else ./config.yaml)")
+}
+
+// configPath resolves the configuration file: the flag, else the
+// environment, else ./config.yaml.
+func (m *Main) configPath(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if p := m.Getenv("BROADSHEET_CONFIG"); p != "" {
+		return p
+	}
+	return "config.yaml"
+}
+
+// loadConfig reads and validates the configuration; any problem is a usage
+// error (exit status 2) whose message lists every problem found.
+func (m *Main) loadConfig(path string) (*config.Config, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, msg: err.Error()}
+	}
+	return cfg, nil
+}
+
+// app holds what a command needs, built from one configuration.
+type app struct {
+	cfgPath string
+	cfg     atomic.Pointer[config.Config]
+	log     *slog.Logger
+	store   store.Store
+	fetcher *fetch.Client
+	poller  *feeds.Poller
+	// schedules maps a source name to its poll schedule; replaced on reload.
+	schedules atomic.Pointer[map[string]cron.Schedule]
+	owner     string
+}
+
+// openApp opens the store and builds the fetcher and poller.
+func (m *Main) openApp(ctx context.Context, path string, cfg *config.Config) (*app, error) {
+	a := &app{cfgPath: path, log: newLogger(m.Stderr, cfg.Log), owner: ownerID()}
+	a.cfg.Store(cfg)
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.store = st
+	fetch.Version = Version
+	a.fetcher = fetch.New(fetch.Options{
+		Timeout:              cfg.Fetch.Timeout,
+		MaxBodyBytes:         cfg.Fetch.MaxBodyBytes,
+		MaxItems:             cfg.Fetch.MaxItems,
+		UserAgent:            cfg.Fetch.UserAgent,
+		AllowPrivateNetworks: cfg.AllowPrivateNetworks(),
+		Now:                  m.Now,
+	})
+	if err := a.setSchedules(cfg); err != nil {
+		st.Close()
+		return nil, err
+	}
+	a.poller = feeds.NewPoller(a.fetcher, st, feeds.PollerOptions{
+		Workers: cfg.Fetch.Workers,
+		PerHost: cfg.Fetch.PerHost,
+		Next:    a.nextPoll,
+		Now:     m.Now,
+		Logger:  a.log,
+	})
+	return a, nil
+}
+
+func (a *app) Close() error { return a.store.Close() }
+
+// openStore opens the configured backend. A relative SQLite path is taken
+// relative to the working directory.
+func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	switch cfg.Storage.Driver {
+	case "postgres":
+		db, err := postgres.Open(ctx, cfg.Storage.DSN)
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL store (storage.dsn): %w", err)
+		}
+		return db, nil
+	default:
+		db, err := sqlite.Open(ctx, cfg.Storage.Path)
+		if err != nil {
+			return nil, fmt.Errorf("open SQLite store %s (storage.path): %w", cfg.Storage.Path, err)
+		}
+		return db, nil
+	}
+}
+
+// setSchedules parses every source's poll schedule.
+func (a *app) setSchedules(cfg *config.Config) error {
+	def, err := config.ParseSchedule(cfg.Schedule)
+	if err != nil {
+		return fmt.Errorf("schedule %q: %w", cfg.Schedule, err)
+	}
+	m := make(map[string]cron.Schedule, len(cfg.Sources))
+	for _, s := range cfg.Sources {
+		m[s.Name] = def
+		if s.Schedule != "" {
+			if m[s.Name], err = config.ParseSchedule(s.Schedule); err != nil {
+				return fmt.Errorf("source %q schedule %q: %w", s.Name, s.Schedule, err)
+			}
+		}
+	}
+	a.schedules.Store(&m)
+	return nil
+}
+
+// nextPoll is when src is next due after t: its schedule's next time plus a
+// jitter of up to a tenth of the period (at most two minutes), so that
+// sources sharing a schedule don't all fire in the same second.
+func (a *app) nextPoll(src feeds.Source, t time.Time) time.Time {
+	sched := (*a.schedules.Load())[src.Name]
+	if sched == nil {
+		def, err := config.ParseSchedule(a.cfg.Load().Schedule)
+		if err != nil {
+			return t.Add(time.Hour)
+		}
+		sched = def
+	}
+	next := sched.Next(t)
+	period := sched.Next(next).Sub(next)
+	if j := min(period/10, 2*time.Minute); j > 0 {
+		next = next.Add(mrand.N(j))
+	}
+	return next
+}
+
+// sources converts the configured sources.
+func sources(cfg *config.Config) []feeds.Source {
+	out := make([]feeds.Source, 0, len(cfg.Sources))
+	for _, s := range cfg.Sources {
+		kind := feeds.KindNews
+		if s.Kind == string(feeds.KindEditorial) {
+			kind = feeds.KindEditorial
+		}
+		out = append(out, feeds.Source{Name: s.Name, URL: s.URL, Kind: kind, Tags: s.Tags, Schedule: s.Schedule})
+	}
+	return out
+}
+
+func newLogger(w io.Writer, c config.Log) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(c.Format, "json") {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// ownerID names this process in leases: host, pid and a random suffix.
+func ownerID() string {
+	host, _ := os.Hostname()
+	var b [3]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// absPath is p made absolute, for messages and file watching.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}

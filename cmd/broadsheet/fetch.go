@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/broadsheet/broadsheet/feeds"
+)
+
+func (m *Main) cmdFetch(ctx context.Context, fs *flag.FlagSet, args []string) error {
+	cfgFlag := configFlag(fs)
+	only := fs.String("source", "", "poll only the source with this name")
+	if err := fs.Parse(args); err != nil {
+		return usageErr(err)
+	}
+	path := m.configPath(*cfgFlag)
+	cfg, err := m.loadConfig(path)
+	if err != nil {
+		return err
+	}
+	a, err := m.openApp(ctx, path, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	all := sources(cfg)
+	srcs := all
+	if *only != "" {
+		srcs = nil
+		for _, s := range all {
+			if s.Name == *only {
+				srcs = append(srcs, s)
+			}
+		}
+		if len(srcs) == 0 {
+			return &exitError{code: exitUsage, msg: fmt.Sprintf("no source named %q in %s; its sources are: %s", *only, path, sourceNames(all))}
+		}
+	}
+	if err := a.store.SyncSources(ctx, all); err != nil {
+		return err
+	}
+
+	var bar *progressbar.ProgressBar
+	progress := func(feeds.Report) {}
+	if m.Terminal {
+		bar = progressbar.NewOptions(len(srcs),
+			progressbar.OptionSetWriter(m.Stderr),
+			progressbar.OptionSetDescription("fetching"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionSetPredictTime(false))
+		progress = func(r feeds.Report) { bar.Add(1) }
+	}
+	reports := a.poller.PollNow(ctx, srcs, progress)
+	if bar != nil {
+		bar.Finish()
+	}
+	failed := printFetchTable(m.Stdout, reports)
+	if ctx.Err() != nil {
+		return &exitError{code: exitFailed, msg: "interrupted: sources not yet fetched were left as they were"}
+	}
+	if failed > 0 {
+		return &exitError{code: exitFailed, msg: fmt.Sprintf("%d of %d sources failed; see the error column above, and `broadsheet sources` for their history", failed, len(reports))}
+	}
+	return nil
+}
+
+// printFetchTable writes one row per report and a total, and returns the
+// number of failed sources.
+func printFetchTable(w io.Writer, reports []feeds.Report) (failed int) {
+	feeds.SortReports(reports)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tSTATUS\tNEW\tUPDATED\tUNCHANGED\tRESULT")
+	var n, upd, notMod int
+	for _, r := range reports {
+		status := "-"
+		if r.Status != 0 {
+			status = fmt.Sprint(r.Status)
+		}
+		result := "ok"
+		switch {
+		case r.Err != nil:
+			failed++
+			result = "failed: " + oneLine(errText(r.Err))
+		case r.NotModified:
+			notMod++
+			result = "not modified"
+		case r.Dropped > 0:
+			result = fmt.Sprintf("ok (%d items over fetch.max_items skipped)", r.Dropped)
+		}
+		n += r.New
+		upd += r.Updated
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", r.Source, status, r.New, r.Updated, r.Unchanged, result)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%d sources: %d ok (%d not modified), %d failed; %d new items, %d updated.\n",
+		len(reports), len(reports)-failed, notMod, failed, n, upd)
+	return failed
+}
+
+// errText prefers a FetchError's reason, written for people.
+func errText(err error) string {
+	if fe, ok := err.(*feeds.FetchError); ok && fe.Reason != "" {
+		return fe.Reason
+	}
+	return err.Error()
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func sourceNames(srcs []feeds.Source) string {
+	names := make([]string, len(srcs))
+	for i, s := range srcs {
+		names[i] = fmt.Sprintf("%q", s.Name)
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/store"
+)
+
+func (m *Main) cmdSources(ctx context.Context, fs *flag.FlagSet, args []string) error {
+	cfgFlag := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageErr(err)
+	}
+	path := m.configPath(*cfgFlag)
+	cfg, err := m.loadConfig(path)
+	if err != nil {
+		return err
+	}
+	a, err := m.openApp(ctx, path, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.store.SyncSources(ctx, sources(cfg)); err != nil {
+		return err
+	}
+	states, err := a.store.SourceStates(ctx)
+	if err != nil {
+		return err
+	}
+	now := m.Now()
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tITEMS\tLAST SUCCESS\tNEXT DUE\tFAILURES\tLAST ERROR")
+	for _, s := range states {
+		name := s.Source
+		next := relTime(now, s.NextDue)
+		if !s.Active {
+			name += " (removed)"
+			next = "-"
+		} else if s.NextDue.IsZero() || !s.NextDue.After(now) {
+			next = "now"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%s\n", name, s.Articles, relTime(now, s.LastSuccess), next, s.Failures, oneLine(s.LastError))
+	}
+	return tw.Flush()
+}
+
+func (m *Main) cmdItems(ctx context.Context, fs *flag.FlagSet, args []string) error {
+	cfgFlag := configFlag(fs)
+	since := fs.Duration("since", 0, "only items published within this long (e.g. 24h); 0 lists all")
+	source := fs.String("source", "", "only items of the source with this name")
+	asJSON := fs.Bool("json", false, "print one JSON object a line")
+	limit := fs.Int("limit", 0, "at most this many items (0: no limit)")
+	if err := fs.Parse(args); err != nil {
+		return usageErr(err)
+	}
+	path := m.configPath(*cfgFlag)
+	cfg, err := m.loadConfig(path)
+	if err != nil {
+		return err
+	}
+	a, err := m.openApp(ctx, path, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	f := store.ArticleFilter{Limit: *limit}
+	if *since > 0 {
+		f.PublishedSince = m.Now().Add(-*since)
+	}
+	if *source != "" {
+		f.Sources = []string{*source}
+	}
+	arts, err := a.store.Articles(ctx, f)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(m.Stdout)
+		for _, x := range arts {
+			if err := enc.Encode(itemJSON(x)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PUBLISHED\tSOURCE\tKIND\tTITLE")
+	for _, x := range arts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", x.Published.Local().Format("2006-01-02 15:04"), x.Source, x.Kind, truncate(x.Title, 90))
+	}
+	return tw.Flush()
+}
+
+// item is the JSON form of an article in `items --json`.
+type item struct {
+	ID         string    `json:"id"`
+	Source     string    `json:"source"`
+	Title      string    `json:"title"`
+	Link       string    `json:"link"`
+	Published  time.Time `json:"published"`
+	FirstSeen  time.Time `json:"first_seen"`
+	Kind       string    `json:"kind"`
+	Author     string    `json:"author,omitempty"`
+	Categories []string  `json:"categories,omitempty"`
+	Excerpt    string    `json:"excerpt,omitempty"`
+}
+
+func itemJSON(a feeds.Article) item {
+	return item{ID: a.ID, Source: a.Source, Title: a.Title, Link: a.Link, Published: a.Published.UTC(), FirstSeen: a.FirstSeen.UTC(),
+		Kind: string(a.Kind), Author: a.Author, Categories: a.Categories, Excerpt: a.Excerpt}
+}
+
+func (m *Main) cmdCheck(ctx context.Context, fs *flag.FlagSet, args []string) error {
+	cfgFlag := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageErr(err)
+	}
+	path := m.configPath(*cfgFlag)
+	cfg, err := m.loadConfig(path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout, cfg.Summary())
+	fmt.Fprintln(m.Stdout, "configuration OK")
+	return nil
+}
+
+// relTime says when t is relative to now, briefly: "5m ago", "in 2h".
+func relTime(now, t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := t.Sub(now)
+	suffix := ""
+	prefix := "in "
+	if d < 0 {
+		d, prefix, suffix = -d, "", " ago"
+	}
+	var s string
+	switch {
+	case d < time.Minute:
+		s = fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		s = fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		s = fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		s = fmt.Sprintf("%dd", int(d.Hours()/24))
+	}
+	return prefix + s + suffix
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,155 @@
+// Command broadsheet is a self-hosted news aggregator and digest mailer: it
+// polls the feeds listed in config.yaml, groups stories by topic, republishes
+// them as feeds and mails digests. Run `broadsheet help` for its commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=...".
+var Version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain()
+	os.Exit(m.Run(ctx, os.Args[1:]))
+}
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailed  = 1 // the command ran but something failed (e.g. a source)
+	exitUsage   = 2 // bad flags, bad configuration
+	exitUnknown = 2
+)
+
+// Main is the program, with its environment made explicit for tests.
+type Main struct {
+	Stdout, Stderr io.Writer
+	Stdin          io.Reader
+	Getenv         func(string) string
+	LookupEnv      func(string) (string, bool)
+	Now            func() time.Time
+	// Terminal reports whether progress bars may be drawn on Stderr.
+	Terminal bool
+	// Ready, if set, receives the server's address once `run` or `serve`
+	// listens; tests use it with listen ":0".
+	Ready chan<- string
+	// Reloaded, if set, receives the outcome of every configuration reload.
+	Reloaded chan<- error
+}
+
+// NewMain returns a Main wired to the process's environment.
+func NewMain() *Main {
+	return &Main{
+		Stdout:    os.Stdout,
+		Stderr:    os.Stderr,
+		Stdin:     os.Stdin,
+		Getenv:    os.Getenv,
+		LookupEnv: os.LookupEnv,
+		Now:       time.Now,
+		Terminal:  isTerminal(os.Stderr),
+	}
+}
+
+type command struct {
+	name, args, help string
+	run              func(m *Main, ctx context.Context, fs *flag.FlagSet, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"run", "", "run the daemon: poll sources, group topics, serve feeds, send digests", (*Main).cmdRun},
+		{"fetch", "[--source NAME]", "poll every source (or one) now and print what changed", (*Main).cmdFetch},
+		{"sources", "", "show each source's polling status", (*Main).cmdSources},
+		{"items", "[--since 24h] [--source NAME] [--json]", "list stored items", (*Main).cmdItems},
+		{"check", "", "validate the configuration and print a summary", (*Main).cmdCheck},
+		{"version", "", "print the version", (*Main).cmdVersion},
+	}
+}
+
+// Run runs the command named by args[0] and returns the exit status.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		m.usage(m.Stdout)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		fs := flag.NewFlagSet("broadsheet "+c.name, flag.ContinueOnError)
+		fs.SetOutput(m.Stderr)
+		err := c.run(m, ctx, fs, args[1:])
+		return m.exitStatus(err)
+	}
+	fmt.Fprintf(m.Stderr, "broadsheet: unknown command %q\n\n", args[0])
+	m.usage(m.Stderr)
+	return exitUnknown
+}
+
+func (m *Main) usage(w io.Writer) {
+	fmt.Fprintf(w, "broadsheet %s: a self-hosted news aggregator and digest mailer\n\nUsage: broadsheet COMMAND [--config PATH] [flags]\n\nCommands:\n", Version)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.help)
+		if c.args != "" {
+			fmt.Fprintf(w, "  %-10s   flags: %s\n", "", c.args)
+		}
+	}
+	fmt.Fprintf(w, "\nThe configuration is read from --config, else $BROADSHEET_CONFIG, else ./config.yaml.\n")
+}
+
+// exitError carries a chosen exit status with a message already printed, or
+// to print.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func (m *Main) exitStatus(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintln(m.Stderr, "broadsheet:", ee.msg)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(m.Stderr, "broadsheet:", err)
+	return exitFailed
+}
+
+func (m *Main) cmdVersion(ctx context.Context, fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return usageErr(err)
+	}
+	fmt.Fprintf(m.Stdout, "broadsheet %s\n", Version)
+	return nil
+}
+
+func usageErr(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return &exitError{code: exitUsage}
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/broadsheet/broadsheet/config"
+)
+
+func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) error {
+	cfgFlag := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageErr(err)
+	}
+	path := m.configPath(*cfgFlag)
+	cfg, err := m.loadConfig(path)
+	if err != nil {
+		return err
+	}
+	a, err := m.openApp(ctx, path, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	a.log.Info("broadsheet starting", "version", Version, "config", absPath(path), "storage", cfg.Storage.Driver, "sources", len(cfg.Sources), "owner", a.owner)
+
+	if err := a.applySources(ctx, cfg); err != nil {
+		return err
+	}
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// A lease outlives the longest fetch, so that a live replica's polls are
+	// never taken over, while a dead one's are within minutes.
+	lease := 2*cfg.Fetch.Timeout + 30*time.Second
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.poller.Run(ctx, a.store, a.owner, lease, time.Second)
+	}()
+
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		m.watchConfig(ctx, a)
+	}()
+
+	<-ctx.Done()
+	a.log.Info("shutting down: finishing polls under way")
+	return nil
+}
+
+// applySources makes cfg's sources the ones polled.
+func (a *app) applySources(ctx context.Context, cfg *config.Config) error {
+	if err := a.setSchedules(cfg); err != nil {
+		return err
+	}
+	srcs := sources(cfg)
+	if err := a.store.SyncSources(ctx, srcs); err != nil {
+		return fmt.Errorf("record sources: %w", err)
+	}
+	a.poller.SetSources(srcs)
+	return nil
+}
+
+// reload reads the configuration again and applies what can change while
+// running. On any error the last good configuration stays in force.
+func (a *app) reload(ctx context.Context) error {
+	cfg, err := config.Load(a.cfgPath)
+	if err != nil {
+		a.log.Error("configuration not reloaded; the last good configuration stays in force", "err", err)
+		return err
+	}
+	old := a.cfg.Load()
+	if old.Storage != cfg.Storage {
+		a.log.Warn("storage settings changed: restart broadsheet for them to take effect")
+	}
+	if err := a.applySources(ctx, cfg); err != nil {
+		a.log.Error("configuration not applied", "err", err)
+		return err
+	}
+	a.cfg.Store(cfg)
+	a.log.Info("configuration reloaded", "sources", len(cfg.Sources))
+	return nil
+}
+
+// watchConfig reloads the configuration when its file changes or on SIGHUP.
+// It watches the file's folder, since editors often save by replacing the
+// file, and waits for writes to settle before reading.
+func (m *Main) watchConfig(ctx context.Context, a *app) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	var events <-chan fsnotify.Event
+	var errs <-chan error
+	w, err := fsnotify.NewWatcher()
+	if err == nil {
+		defer w.Close()
+		err = w.Add(filepath.Dir(absPath(a.cfgPath)))
+		events, errs = w.Events, w.Errors
+	}
+	if err != nil {
+		a.log.Warn("cannot watch the configuration file; send SIGHUP to reload it", "err", err)
+	}
+	target := absPath(a.cfgPath)
+	var settle <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			m.reloaded(a.reload(ctx))
+		case ev := <-events:
+			if absPath(ev.Name) == target && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) != 0 {
+				settle = time.After(200 * time.Millisecond)
+			}
+		case err := <-errs:
+			if err != nil && !errors.Is(err, fsnotify.ErrEventOverflow) {
+				a.log.Warn("watching the configuration file", "err", err)
+			}
+		case <-settle:
+			settle = nil
+			m.reloaded(a.reload(ctx))
+		}
+	}
+}
+
+func (m *Main) reloaded(err error) {
+	if m.Reloaded != nil {
+		m.Reloaded <- err
+	}
+}
