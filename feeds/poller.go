@@ -64,7 +64,7 @@ type PollerOptions struct {
 	PerHost int // fetches at once to one host; 0 means no limit
 	// Next returns when src is next due after t, by its schedule, with any
 	// jitter to spread polls that share a schedule. Required.
-	Next func(src Source, t time.Time) time.Time
+	Next       func(src Source, t time.Time) time.Time
 	MaxBackoff time.Duration // cap on a failing source's backoff; default 12h
 	Now        func() time.Time
 	Logger     *slog.Logger
