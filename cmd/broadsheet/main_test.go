@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// feedServer serves n RSS feeds at /feed/{i}.xml with ETags, counting plain
+// and conditional requests.
+type feedServer struct {
+	*httptest.Server
+	mu          sync.Mutex
+	requests    map[string]int
+	conditional map[string]int
+	items       int
+}
+
+func newFeedServer(t *testing.T, items int) *feedServer {
+	fs := &feedServer{requests: map[string]int{}, conditional: map[string]int{}, items: items}
+	fs.Server = httptest.NewServer(http.HandlerFunc(fs.serve))
+	t.Cleanup(fs.Close)
+	return fs
+}
+
+func (fs *feedServer) serve(w http.ResponseWriter, r *http.Request) {
+	fs.mu.Lock()
+	fs.requests[r.URL.Path]++
+	if r.Header.Get("If-None-Match") != "" {
+		fs.conditional[r.URL.Path]++
+	}
+	fs.mu.Unlock()
+	var n int
+	if _, err := fmt.Sscanf(r.URL.Path, "/feed/%d.xml", &n); err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	etag := fmt.Sprintf(`"feed-%d-v1"`, n)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Content-Type", "application/rss+xml")
+	fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Feed %d</title><link>http://example.com/%d/</link>`, n, n)
+	for i := range fs.items {
+		fmt.Fprintf(w, `<item><title>Story %d of feed %d</title><link>http://example.com/%d/story-%d</link><guid>feed-%d-item-%d</guid><pubDate>Fri, 14 Aug 2026 %02d:00:00 GMT</pubDate><description>Text &lt;b&gt;%d&lt;/b&gt;</description></item>`, i, n, n, i, n, i, i%24, i)
+	}
+	fmt.Fprint(w, `</channel></rss>`)
+}
+
+func (fs *feedServer) hits(path string) int {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.requests[path]
+}
+
+func (fs *feedServer) counts() (total, conditional int) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	for _, n := range fs.requests {
+		total += n
+	}
+	for _, n := range fs.conditional {
+		conditional += n
+	}
+	return total, conditional
+}
+
+// writeConfig writes a config.yaml polling the first n feeds of fs into a
+// fresh SQLite file, and returns its path.
+func writeConfig(t *testing.T, dir string, fs *feedServer, n int, extra string) string {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "storage:\n  driver: sqlite\n  path: %s\n", filepath.Join(dir, "bs.db"))
+	fmt.Fprintf(&b, "schedule: \"@every 1h\"\nserver:\n  listen: 127.0.0.1:0\nfetch:\n  workers: 16\n  per_host: 0\n  timeout: 10s\nlog:\n  level: warn\n%s\nsources:\n", extra)
+	for i := range n {
+		fmt.Fprintf(&b, "  - name: Feed %d\n    url: %s/feed/%d.xml\n", i, fs.URL, i)
+	}
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runMain(t *testing.T, ctx context.Context, m *Main, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if m == nil {
+		m = testMain()
+	}
+	m.Stdout, m.Stderr = &out, &errb
+	code := m.Run(ctx, args)
+	return result{code, out.String(), errb.String()}
+}
+
+func testMain() *Main {
+	m := NewMain()
+	m.Terminal = false
+	m.Getenv = func(string) string { return "" }
+	return m
+}
+
+func TestMain_Fetch(t *testing.T) {
+	ctx := context.Background()
+	fs := newFeedServer(t, 5)
+	dir := t.TempDir()
+	const feedsN = 200
+	cfg := writeConfig(t, dir, fs, feedsN, "")
+
+	r := runMain(t, ctx, nil, "fetch", "--config", cfg)
+	if r.code != 0 {
+		t.Fatalf("first fetch: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if want := fmt.Sprintf("%d sources: %d ok (0 not modified), 0 failed; %d new items", feedsN, feedsN, feedsN*5); !strings.Contains(r.stdout, want) {
+		t.Fatalf("first fetch summary: want %q in\n%s", want, r.stdout)
+	}
+
+	r = runMain(t, ctx, nil, "fetch", "--config", cfg)
+	if r.code != 0 {
+		t.Fatalf("second fetch: exit %d\n%s", r.code, r.stderr)
+	}
+	if want := fmt.Sprintf("%d sources: %d ok (%d not modified), 0 failed; 0 new items, 0 updated", feedsN, feedsN, feedsN); !strings.Contains(r.stdout, want) {
+		t.Fatalf("second fetch summary: want %q in\n%s", want, r.stdout)
+	}
+	total, conditional := fs.counts()
+	if total != 2*feedsN || conditional != feedsN {
+		t.Fatalf("server saw %d requests, %d conditional; want %d and %d", total, conditional, 2*feedsN, feedsN)
+	}
+
+	r = runMain(t, ctx, nil, "items", "--config", cfg, "--json")
+	if r.code != 0 {
+		t.Fatalf("items: exit %d\n%s", r.code, r.stderr)
+	}
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(r.stdout))
+	for sc.Scan() {
+		var it item
+		if err := json.Unmarshal(sc.Bytes(), &it); err != nil {
+			t.Fatalf("items --json line %q: %v", sc.Text(), err)
+		}
+		if it.ID == "" || it.Source == "" || it.Title == "" || it.Link == "" || it.Published.IsZero() {
+			t.Fatalf("items --json line lacks a field: %q", sc.Text())
+		}
+		if seen[it.ID] {
+			t.Fatalf("item %s listed twice", it.ID)
+		}
+		seen[it.ID] = true
+	}
+	if got, want := len(seen), feedsN*5; got != want {
+		t.Fatalf("items --json listed %d items, want %d", got, want)
+	}
+
+	r = runMain(t, ctx, nil, "sources", "--config", cfg)
+	if r.code != 0 || !strings.Contains(r.stdout, "Feed 199") {
+		t.Fatalf("sources: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestMain_FetchFailure(t *testing.T) {
+	fs := newFeedServer(t, 1)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, fs, 1, "")
+	// A second source that answers 404.
+	b, _ := os.ReadFile(cfg)
+	b = append(b, fmt.Sprintf("  - name: Broken\n    url: %s/missing.xml\n", fs.URL)...)
+	os.WriteFile(cfg, b, 0o644)
+	r := runMain(t, context.Background(), nil, "fetch", "--config", cfg)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 when a source fails\n%s", r.code, r.stdout)
+	}
+	if !strings.Contains(r.stdout, "Broken") || !strings.Contains(r.stdout, "404") || !strings.Contains(r.stdout, "1 failed") {
+		t.Fatalf("table does not report the failing source:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, "Feed 0") || !strings.Contains(r.stdout, "1 new items") {
+		t.Fatalf("the failing source held back the other:\n%s", r.stdout)
+	}
+}
+
+func TestMain_Check(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("sources:\n  - name: A\n    url: htp://x\n    colour: red\n"), 0o644)
+	r := runMain(t, context.Background(), nil, "check", "--config", bad)
+	if r.code != 2 {
+		t.Fatalf("check on a bad config: exit %d, want 2", r.code)
+	}
+	for _, want := range []string{"bad.yaml:3:", "bad.yaml:4:", "colour", "url"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("check output lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	r = runMain(t, context.Background(), nil, "check", "--config", "../../config.yaml")
+	if r.code != 0 {
+		t.Fatalf("check on the shipped config.yaml: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+func TestMain_RunReload(t *testing.T) {
+	fs := newFeedServer(t, 2)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, fs, 1, "")
+	reloaded := make(chan error, 10)
+	m := testMain()
+	m.Reloaded = reloaded
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() { done <- runMain(t, ctx, m, "run", "--config", cfg) }()
+
+	waitFor(t, "the first source to be polled", func() bool { return fs.hits("/feed/0.xml") > 0 })
+
+	// An invalid edit is refused and the daemon keeps going.
+	os.WriteFile(cfg, []byte("sources: [oops\n"), 0o644)
+	if err := <-reloaded; err == nil {
+		t.Fatalf("an invalid edit was accepted")
+	}
+	// Adding a source takes effect without a restart.
+	writeConfig(t, dir, fs, 2, "")
+	for err := range reloaded {
+		if err == nil {
+			break
+		}
+	}
+	waitFor(t, "the added source to be polled", func() bool { return fs.hits("/feed/1.xml") > 0 })
+	cancel()
+	r := <-done
+	if r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	if n := fs.hits("/feed/0.xml"); n != 1 {
+		t.Errorf("first source polled %d times within its hour, want 1", n)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
