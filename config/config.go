@@ -2,6 +2,30 @@
 // config.yaml, its defaults, ${VAR} expansion and validation with errors that
 // name the file, line, column and key. Only cmd/ imports it; every other
 // package receives plain values.
+//
+// Load reads a file in this order: Default(), then the file (with ${VAR}
+// expanded), then these environment variables, then Validate. An empty
+// variable counts as unset.
+//
+//	Variable                    Sets
+//	BROADSHEET_STORAGE_DRIVER   storage.driver
+//	BROADSHEET_STORAGE_PATH     storage.path
+//	BROADSHEET_STORAGE_DSN      storage.dsn
+//	DATABASE_URL                storage.dsn, when the driver is postgres and no dsn is set otherwise
+//	BROADSHEET_LISTEN           server.listen
+//	BROADSHEET_BASE_URL         server.base_url
+//	BROADSHEET_LOG_LEVEL        log.level
+//
+// In values, ${NAME} is replaced by the environment variable NAME (an error
+// if it is unset), ${NAME:-default} by NAME or, if NAME is unset or empty,
+// by default; $$ is a literal $, and a $ followed by anything else is kept.
+// Expansion happens inside each YAML value after parsing, so a secret
+// containing quotes, colons or # cannot change the file's structure, and
+// line numbers stay those of the file.
+//
+// Durations are Go durations or whole days first ("7d", "1d12h"); sizes
+// are bytes or a number and a unit ("16MiB", "512KB"). Top-level keys
+// starting with "x-" are ignored, to hold YAML anchors for reuse.
 package config
 
 import "time"
@@ -11,6 +35,10 @@ import "time"
 type Config struct {
 	// Path is the file the configuration was read from, for messages.
 	Path string `yaml:"-"`
+	// meta records where each value came from (file position or
+	// environment variable), for Validate's messages. Added by the config
+	// package; nil for a Config built in code.
+	meta *meta
 
 	Storage    Storage    `yaml:"storage"`
 	Schedule   string     `yaml:"schedule"` // default poll schedule (cron)
