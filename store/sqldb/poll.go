@@ -1,0 +1,263 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/broadsheet/broadsheet/feeds"
+)
+
+// insertRows is how many articles one INSERT carries: one statement per
+// chunk rather than per row saves a round trip per article on PostgreSQL and
+// the per-statement overhead on SQLite.
+const insertRows = 50
+
+// SavePoll records one poll in one transaction. The source's state row is
+// upserted first: validators, last attempt, success, status and error,
+// failures and next_due are taken from p.State, while url and active are set
+// only for a source not seen before (SyncSources owns them). If p.Owner holds
+// the source's lease, the lease is released; a poll with an empty Owner (an
+// unleased poll, as by "poll now") leaves any lease alone, since it belongs
+// to another poll still under way.
+//
+// Then each article is inserted if its (source, identity) is new, with
+// FirstSeen set to Now(); updated in place if it exists with a different
+// Hash, keeping its ID, Published and FirstSeen; and otherwise counted as
+// unchanged. Within one poll only the first of several articles with the
+// same identity counts. An article with no Source takes p.State.Source, one
+// with no ID or Hash gets feeds.ArticleID or feeds.ContentHash, one with no
+// Kind is news, and one with no Published takes its FirstSeen.
+//
+// On PostgreSQL the upsert locks the source's row, so polls of one source
+// are stored one after another and never race on the same article.
+func (db *DB) SavePoll(ctx context.Context, p feeds.Poll) (feeds.SaveStats, error) {
+	src := p.State.Source
+	if src == "" {
+		return feeds.SaveStats{}, errors.New("save poll: state has no source")
+	}
+	now := roundMS(db.now())
+	arts, err := pollArticles(src, p.Articles)
+	if err != nil {
+		return feeds.SaveStats{}, fmt.Errorf("save poll %s: %w", src, err)
+	}
+	var stats feeds.SaveStats
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		stats = feeds.SaveStats{}
+		if err := db.saveState(ctx, tx, p); err != nil {
+			return fmt.Errorf("state: %w", err)
+		}
+		if len(arts) == 0 {
+			return nil
+		}
+		old, err := db.existing(ctx, tx, src, arts)
+		if err != nil {
+			return fmt.Errorf("look up articles: %w", err)
+		}
+		var fresh, edited, changed []*feeds.Article
+		for _, a := range arts {
+			e, ok := old[a.Identity]
+			switch {
+			case !ok:
+				a.FirstSeen = now
+				if a.Published.IsZero() {
+					a.Published = now
+				}
+				fresh = append(fresh, a)
+				changed = append(changed, a)
+			case e.hash != a.Hash:
+				a.ID, a.Published, a.FirstSeen = e.id, e.published, e.firstSeen
+				edited = append(edited, a)
+				changed = append(changed, a)
+			default:
+				stats.Unchanged++
+			}
+		}
+		if err := db.insertArticles(ctx, tx, fresh); err != nil {
+			return fmt.Errorf("insert articles: %w", err)
+		}
+		if err := db.updateArticles(ctx, tx, edited); err != nil {
+			return fmt.Errorf("update articles: %w", err)
+		}
+		stats.New, stats.Updated = len(fresh), len(edited)
+		if len(changed) > 0 {
+			stats.Stored = make([]feeds.Article, len(changed))
+			for i, a := range changed {
+				stats.Stored[i] = *a
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return feeds.SaveStats{}, fmt.Errorf("save poll %s: %w", src, err)
+	}
+	return stats, nil
+}
+
+// pollArticles copies the poll's articles, dropping repeated identities,
+// filling defaults and rounding times to what the database keeps. FirstSeen
+// is cleared: SavePoll sets it on the articles it stores.
+func pollArticles(src string, in []feeds.Article) ([]*feeds.Article, error) {
+	out := make([]*feeds.Article, 0, len(in))
+	seen := make(map[string]bool, len(in))
+	for i := range in {
+		a := in[i]
+		if a.Source == "" {
+			a.Source = src
+		}
+		if a.Source != src {
+			return nil, fmt.Errorf("article %q is from source %q", a.Identity, a.Source)
+		}
+		if a.Identity == "" {
+			return nil, fmt.Errorf("article %d (%q) has no identity", i, a.Title)
+		}
+		if seen[a.Identity] {
+			continue
+		}
+		seen[a.Identity] = true
+		if a.ID == "" {
+			a.ID = feeds.ArticleID(a.Source, a.Identity)
+		}
+		if a.Hash == "" {
+			a.Hash = feeds.ContentHash(a)
+		}
+		a.Kind = kindOr(a.Kind)
+		a.Published, a.Updated, a.FirstSeen = roundMS(a.Published), roundMS(a.Updated), time.Time{}
+		out = append(out, &a)
+	}
+	return out, nil
+}
+
+func (db *DB) saveState(ctx context.Context, tx *sql.Tx, p feeds.Poll) error {
+	st := p.State
+	_, err := tx.ExecContext(ctx, db.q(`INSERT INTO sources
+			(name, url, active, etag, last_modified, last_attempt, last_success, last_status, last_error, failures, next_due)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET
+			url = CASE WHEN sources.url = '' THEN excluded.url ELSE sources.url END,
+			etag = excluded.etag,
+			last_modified = excluded.last_modified,
+			last_attempt = excluded.last_attempt,
+			last_success = excluded.last_success,
+			last_status = excluded.last_status,
+			last_error = excluded.last_error,
+			failures = excluded.failures,
+			next_due = excluded.next_due,
+			lease_owner = CASE WHEN sources.lease_owner = ? THEN NULL ELSE sources.lease_owner END,
+			lease_until = CASE WHEN sources.lease_owner = ? THEN NULL ELSE sources.lease_until END`),
+		st.Source, st.URL, boolInt(st.Active), st.ETag, st.LastModified, ms(st.LastAttempt), ms(st.LastSuccess),
+		st.LastStatus, st.LastError, st.Failures, ms0(st.NextDue),
+		// No lease is ever held by "", so an unleased poll releases nothing.
+		p.Owner, p.Owner)
+	return err
+}
+
+// stored is what SavePoll needs to know of an article already stored.
+type stored struct {
+	id, hash             string
+	published, firstSeen time.Time
+}
+
+// existing returns the stored articles of src among arts, by identity, in as
+// few queries as the parameter limit allows.
+func (db *DB) existing(ctx context.Context, tx *sql.Tx, src string, arts []*feeds.Article) (map[string]stored, error) {
+	out := make(map[string]stored, len(arts))
+	step := db.chunk(1)
+	args := make([]any, 0, min(len(arts), step)+1)
+	for start := 0; start < len(arts); start += step {
+		part := arts[start:min(start+step, len(arts))]
+		args = append(args[:0], src)
+		for _, a := range part {
+			args = append(args, a.Identity)
+		}
+		rows, err := tx.QueryContext(ctx, db.q("SELECT identity, id, hash, published, first_seen FROM articles WHERE source = ? AND identity IN ("+marks(len(part))+")"), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var (
+				identity string
+				s        stored
+				pub, fs  sql.NullInt64
+			)
+			if err := rows.Scan(&identity, &s.id, &s.hash, &pub, &fs); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			s.published, s.firstSeen = fromMS(pub), fromMS(fs)
+			out[identity] = s
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (db *DB) insertArticles(ctx context.Context, tx *sql.Tx, arts []*feeds.Article) error {
+	const cols = 17
+	step := min(insertRows, db.dialect.MaxParams/cols)
+	args := make([]any, 0, min(len(arts), step)*cols)
+	var full string // the statement for a whole chunk, built once
+	for start := 0; start < len(arts); start += step {
+		part := arts[start:min(start+step, len(arts))]
+		args = args[:0]
+		for _, a := range part {
+			var err error
+			if args, err = articleArgs(a, args); err != nil {
+				return err
+			}
+		}
+		query := full
+		if len(part) < step || query == "" {
+			query = db.q(insertSQL(len(part)))
+			if len(part) == step {
+				full = query
+			}
+		}
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func insertSQL(rows int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO articles (" + articleCols + ") VALUES ")
+	row := "(" + marks(17) + ")"
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
+func (db *DB) updateArticles(ctx context.Context, tx *sql.Tx, arts []*feeds.Article) error {
+	if len(arts) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, db.q(`UPDATE articles SET title = ?, link = ?, story_key = ?, summary = ?,
+		content = ?, excerpt = ?, author = ?, categories = ?, language = ?, kind = ?, updated = ?, hash = ?
+		WHERE id = ?`))
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, a := range arts {
+		cats, err := toJSON(a.Categories)
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, a.Title, a.Link, a.StoryKey, a.Summary, a.Content, a.Excerpt, a.Author,
+			cats, a.Language, string(a.Kind), ms(a.Updated), a.Hash, a.ID); err != nil {
+			return fmt.Errorf("article %s: %w", a.ID, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,142 @@
+// Package sqlite is broadsheet's default store: an embedded SQLite database
+// (modernc.org/sqlite, pure Go, so CGO_ENABLED=0 builds work) in WAL mode.
+// The store itself is store/sqldb; this package opens the database with the
+// settings a single-node daemon needs and applies the migrations.
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/broadsheet/broadsheet/store"
+	"github.com/broadsheet/broadsheet/store/sqldb"
+)
+
+// Memory is the path that Open takes for a private in-memory database.
+const Memory = ":memory:"
+
+// BusyTimeout is how long, in milliseconds, a writer waits for another
+// before failing with SQLITE_BUSY.
+const BusyTimeout = 10000
+
+// maxConns bounds the pool: each connection has its own page cache, and
+// writers queue on the database lock anyway.
+const maxConns = 8
+
+// DB is a SQLite-backed store.Store. Its methods, including those promoted
+// from *sqldb.DB, are safe for concurrent use. Set Now before use to fix the
+// clock that stamps FirstSeen.
+type DB struct {
+	*sqldb.DB
+	sql  *sql.DB
+	keep *sql.Conn // holds an in-memory database alive while DB is open
+	path string
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens (creating it and its directory if needed) the database file at
+// path, and migrates it. Path Memory opens a private in-memory database
+// instead, as OpenMemory does.
+//
+// Connections use WAL, a busy timeout of BusyTimeout ms, foreign keys and
+// BEGIN IMMEDIATE for every transaction, so that writers queue for the lock
+// instead of failing when one of them upgrades a read.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == Memory {
+		return OpenMemory(ctx)
+	}
+	if path == "" {
+		return nil, errors.New("open sqlite: empty path")
+	}
+	if strings.ContainsAny(path, "?#") {
+		// The driver would read what follows as connection options.
+		return nil, fmt.Errorf("open sqlite %s: path must not contain ? or #", path)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+	}
+	dsn := path + "?" + options(true)
+	return open(ctx, path, dsn, false)
+}
+
+// OpenMemory opens a new, private in-memory database, migrated. Several
+// connections share it (it lives in SQLite's memdb VFS under a random name),
+// so it behaves like a file under concurrent use; it disappears on Close.
+func OpenMemory(ctx context.Context) (*DB, error) {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return openMemory(ctx, "/broadsheet-"+hex.EncodeToString(b[:]))
+}
+
+func openMemory(ctx context.Context, name string) (*DB, error) {
+	// memdb has no WAL; its rollback journal with the busy timeout still
+	// queues writers.
+	dsn := "file:" + name + "?vfs=memdb&" + options(false)
+	return open(ctx, Memory, dsn, true)
+}
+
+func options(wal bool) string {
+	o := fmt.Sprintf("_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", BusyTimeout)
+	if wal {
+		o += "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	}
+	return o
+}
+
+func open(ctx context.Context, path, dsn string, memory bool) (*DB, error) {
+	sdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	sdb.SetMaxOpenConns(maxConns)
+	sdb.SetMaxIdleConns(maxConns)
+	db := &DB{DB: sqldb.New(sdb, sqldb.SQLite), sql: sdb, path: path}
+	if memory {
+		db.path = strings.TrimPrefix(strings.SplitN(dsn, "?", 2)[0], "file:")
+		// memdb frees the database when its last connection closes; the
+		// pool may close idle ones at any time, so pin one. Pinning takes a
+		// slot of the pool.
+		if db.keep, err = sdb.Conn(ctx); err != nil {
+			sdb.Close()
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		sdb.SetMaxOpenConns(maxConns + 1)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// reopen opens another handle on the same database as db, as a second
+// process would: for a file, Open with its path; for an in-memory database,
+// a handle on the same memdb, alive while any handle is open.
+func (db *DB) reopen(ctx context.Context) (*DB, error) {
+	if db.keep != nil {
+		return openMemory(ctx, db.path)
+	}
+	return Open(ctx, db.path)
+}
+
+// Close closes the database. An in-memory database is gone once every
+// handle on it is closed.
+func (db *DB) Close() error {
+	var err error
+	if db.keep != nil {
+		err = db.keep.Close()
+	}
+	return errors.Join(err, db.DB.Close())
+}
