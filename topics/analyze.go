@@ -1,0 +1,260 @@
+package topics
+
+import (
+	"net/url"
+	"time"
+	"strings"
+	"unicode"
+
+	"github.com/broadsheet/broadsheet/feeds"
+)
+
+// params are the clusterer's general settings. They are tuned on the
+// story-labelled corpus as a whole (see quality_test.go), never per story.
+type params struct {
+	titleW   float64 // weight of a title word
+	excerptW float64 // weight of a word of the excerpt
+	urlW     float64 // weight of a URL slug word absent from the title
+	catW     float64 // weight of a category word
+	entity   float64 // multiplier for names, acronyms and numbers
+	capRatio float64 // share of capitalized sightings that makes a word a name
+	margin   float64 // added to the threshold to join a group holding the same source
+	topK     int     // strongest terms of an item used to find candidate groups
+	excerpt  int     // words of the excerpt read
+	posting  int     // a term in more groups than this is too common to find candidates
+	score    int
+	smooth   float64
+	halfLife time.Duration
+	merge    float64 // centroid cosine at which two stories an item fits are merged
+}
+
+var defaultParams = params{
+	titleW:   1,
+	excerptW: 0.5,
+	urlW:     0.5,
+	catW:     0.25,
+	entity:   2,
+	capRatio: 0.9,
+	margin:   0,
+	topK:     10,
+	excerpt:  60,
+	posting:  400,
+	score:    3,
+	smooth:   1,
+	halfLife: 12 * time.Hour,
+	merge:    0.2,
+}
+
+// rawTerm is one term of an item before IDF weighting.
+type rawTerm struct {
+	term string
+	w    float64
+	cap  int8 // +1: seen capitalized past the start of a sentence
+	low  int8 // +1: seen in lower case
+}
+
+// caseStyle says what capitalization means in a text.
+type caseStyle uint8
+
+const (
+	sentenceCase caseStyle = iota // capitals mark names
+	titleCase                     // most words capitalized: capitals say little
+	allCaps                       // shouted: capitals say nothing
+)
+
+func styleOf(toks []token) caseStyle {
+	var letters, words, upper, capsWords int
+	for _, t := range toks {
+		if t.kind != kindWord {
+			continue
+		}
+		letters++
+		if t.caps {
+			capsWords++
+		}
+		if t.start || stopWords[t.text] || t.caps {
+			continue
+		}
+		words++
+		if t.upper {
+			upper++
+		}
+	}
+	switch {
+	case letters >= 3 && capsWords*10 >= letters*8:
+		return allCaps
+	case words >= 2 && upper*4 >= words*3:
+		return titleCase
+	}
+	return sentenceCase
+}
+
+// stats is what the clusterer has learned about a term, used to tell names
+// in Title Case headlines where capitals say nothing.
+type stats interface {
+	capitalized(term string) (cap, low int)
+}
+
+// analyze turns an article into weighted terms: title words, the first
+// words of the excerpt, URL slug words the title lacks, and categories.
+// Names, acronyms and numbers are multiplied by p.entity.
+func analyze(a feeds.Article, p *params, st stats) []rawTerm {
+	acc := map[string]*rawTerm{}
+	var order []string
+	add := func(term string, w float64, cap, low bool) {
+		r := acc[term]
+		if r == nil {
+			r = &rawTerm{term: term}
+			acc[term] = r
+			order = append(order, term)
+		}
+		r.w += w
+		if cap {
+			r.cap = 1
+		}
+		if low {
+			r.low = 1
+		}
+	}
+	isName := func(term string) bool {
+		c, l := st.capitalized(term)
+		return c > 0 && float64(c) >= p.capRatio*float64(c+l)
+	}
+	text := func(s string, fw float64, limit int) {
+		toks := tokenize(s)
+		if limit > 0 && len(toks) > limit {
+			toks = toks[:limit]
+		}
+		style := styleOf(toks)
+		for _, t := range toks {
+			switch t.kind {
+			case kindCJK:
+				for _, g := range cjkGrams(t.text) {
+					add(g, fw, false, false)
+				}
+			case kindNumber:
+				w := fw
+				if len(t.text) >= 3 && !isYear(t.text) {
+					w *= p.entity
+				}
+				add(t.text, w, false, false)
+			default:
+				if len(t.text) < 2 {
+					continue
+				}
+				if t.caps && style != allCaps && len(t.text) <= 6 {
+					add(stem(t.text), fw*p.entity, false, false)
+					continue
+				}
+				if stopWords[t.text] {
+					continue
+				}
+				term := stem(t.text)
+				// Every capitalized word seen past a sentence start and
+				// every lower-case one count towards learning which words
+				// are names, for Title Case texts where capitals say little
+				// by themselves.
+				cap := t.upper && !t.start && style != allCaps
+				low := !t.upper
+				name := cap && style == sentenceCase
+				if !name && !low {
+					name = isName(term)
+				}
+				w := fw
+				if name {
+					w *= p.entity
+				}
+				add(term, w, cap, low)
+			}
+		}
+	}
+	text(a.Title, p.titleW, 0)
+	if p.urlW > 0 {
+		for _, w := range slugWords(a.Link) {
+			if len(w) < 2 || stopWords[w] {
+				continue
+			}
+			term := stem(w)
+			if acc[term] != nil { // in the title, or repeated in the URL
+				continue
+			}
+			wt := p.urlW
+			if isName(term) {
+				wt *= p.entity
+			}
+			add(term, wt, false, false)
+		}
+	}
+	if p.excerptW > 0 && a.Excerpt != "" {
+		text(a.Excerpt, p.excerptW, p.excerpt)
+	}
+	if p.catW > 0 {
+		for _, c := range a.Categories {
+			for _, t := range tokenize(c) {
+				switch {
+				case t.kind == kindCJK:
+					for _, g := range cjkGrams(t.text) {
+						add(g, p.catW, false, false)
+					}
+				case len(t.text) >= 2 && !stopWords[t.text]:
+					add(stem(t.text), p.catW, false, false)
+				}
+			}
+		}
+	}
+	out := make([]rawTerm, 0, len(order))
+	for _, t := range order {
+		out = append(out, *acc[t])
+	}
+	return out
+}
+
+// slugWords returns the folded words of the path segments of link that look
+// like a headline slug ("north-korea-talks-fail-1234.html"): at least three
+// words of letters. Numbers, ids and the host are left out.
+func slugWords(link string) []string {
+	if link == "" {
+		return nil
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == "" {
+			continue
+		}
+		if dot := strings.LastIndexByte(seg, '.'); dot > 0 && len(seg)-dot <= 6 {
+			seg = seg[:dot] // .html, .php, .ece
+		}
+		parts := strings.FieldsFunc(seg, func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
+		})
+		var words []string
+		for _, p := range parts {
+			if !hasDigit(p) && len(p) >= 2 {
+				words = append(words, fold(strings.ReplaceAll(p, "'", "")))
+			}
+		}
+		if len(words) >= 3 {
+			out = append(out, words...)
+		}
+	}
+	return out
+}
+
+func hasDigit(s string) bool {
+	for _, r := range s {
+		if unicode.IsDigit(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// isYear reports a number that reads as a recent year: it dates an item
+// rather than naming its story.
+func isYear(s string) bool {
+	return len(s) == 4 && (s[:2] == "19" || s[:2] == "20")
+}
