@@ -2,8 +2,8 @@ package topics
 
 import (
 	"net/url"
-	"time"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/broadsheet/broadsheet/feeds"
