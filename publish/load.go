@@ -1,0 +1,396 @@
+package publish
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/sanitize"
+	"github.com/broadsheet/broadsheet/store"
+)
+
+// idPrefix starts every entry id. It is a fixed tag URI (RFC 4151) rather
+// than one built from BaseURL, so that ids survive a change of address and
+// are the same on every replica: the rest is the article's stable id.
+const idPrefix = "tag:broadsheet,2026:article/"
+
+// excerptRunes is the length of excerpts on the page and in JSON summaries.
+const excerptRunes = 280
+
+// entry is one article prepared for output: text escaped by the encoders,
+// HTML sanitized again, URLs checked.
+type entry struct {
+	ID        string // the entry id: idPrefix + Article.ID
+	ArticleID string
+	Title     string // plain text
+	Author    string // plain text; empty when unknown
+	Link      string // http(s) or empty
+	Summary   string // sanitized HTML
+	Content   string // sanitized HTML
+	Excerpt   string // plain text, at most excerptRunes
+	Published time.Time
+	Updated   time.Time // never before Published
+	FirstSeen time.Time
+	Changed   time.Time // the newest of Published, Updated and FirstSeen
+	Kind      feeds.Kind
+	StoryKey  string
+	Outlet    outlet
+	Topics    []topicRef
+	Also      []string // other outlets carrying the same story, in the combined feeds
+}
+
+// outlet is the source an entry came from.
+type outlet struct {
+	Name string
+	URL  string // the source's own feed, http(s) or empty
+	Slug string
+}
+
+// topicRef names a topic an entry belongs to.
+type topicRef struct {
+	Slug, Label, Kind string
+}
+
+// group is a topic with its entries, newest first.
+type group struct {
+	topicRef
+	Entries []*entry
+	Outlets int // distinct outlets among Entries
+}
+
+// sourceFeed is a configured source with its entries.
+type sourceFeed struct {
+	Source  feeds.Source
+	Slug    string
+	Entries []*entry
+}
+
+// data is everything one Refresh read, prepared.
+type data struct {
+	Combined   []*entry
+	Editorials []*entry
+	Sources    []sourceFeed
+	Groups     []group // in page order: most outlets first
+}
+
+// load reads the store once for every output.
+func (h *Handler) load(ctx context.Context) (*data, error) {
+	now := h.opts.Now()
+	n := h.opts.FeedItems
+	var groups []Group
+	if h.opts.Groups != nil {
+		var err error
+		if groups, err = h.opts.Groups.Groups(ctx, now.Add(-h.opts.Window)); err != nil {
+			return nil, fmt.Errorf("topic groups: %w", err)
+		}
+	}
+	p := newPreparer(h.opts.Sources)
+
+	// Topic groups first, with one query for all their articles: entries
+	// carry their topics as categories in every output.
+	groups = cleanGroups(groups)
+	var ids []string
+	for _, g := range groups {
+		ids = append(ids, g.ArticleIDs...)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	byID := map[string]feeds.Article{}
+	if len(ids) > 0 {
+		arts, err := h.store.Articles(ctx, store.ArticleFilter{IDs: ids})
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range arts {
+			byID[a.ID] = a
+		}
+	}
+	members := make([][]feeds.Article, len(groups))
+	for i, g := range groups {
+		ref := topicRef{Slug: g.Slug, Label: g.Label, Kind: g.Kind}
+		for _, id := range g.ArticleIDs {
+			if a, ok := byID[id]; ok {
+				members[i] = append(members[i], a)
+				p.topics[id] = append(p.topics[id], ref)
+			}
+		}
+	}
+	for _, refs := range p.topics {
+		sort.Slice(refs, func(i, j int) bool {
+			if refs[i].Kind != refs[j].Kind {
+				return refs[i].Kind == GroupConfigured
+			}
+			return refs[i].Slug < refs[j].Slug
+		})
+	}
+
+	// The combined feeds read more than they show, since stories carried by
+	// several sources collapse into one entry.
+	all, err := h.store.Articles(ctx, store.ArticleFilter{Limit: 3 * n})
+	if err != nil {
+		return nil, err
+	}
+	eds, err := h.store.Articles(ctx, store.ArticleFilter{Kinds: []feeds.Kind{feeds.KindEditorial}, Limit: 3 * n})
+	if err != nil {
+		return nil, err
+	}
+	d := &data{
+		Combined:   dedup(p.entries(all), n),
+		Editorials: dedup(p.entries(eds), n),
+	}
+
+	seen := map[string]bool{}
+	for _, src := range h.opts.Sources {
+		slug := src.Slug()
+		if slug == "" || seen[slug] {
+			h.opts.Logger.Warn("source has no feed of its own: its name's slug is empty or taken", "source", src.Name, "slug", slug)
+			continue
+		}
+		seen[slug] = true
+		arts, err := h.store.Articles(ctx, store.ArticleFilter{Sources: []string{src.Name}, Limit: n})
+		if err != nil {
+			return nil, err
+		}
+		d.Sources = append(d.Sources, sourceFeed{Source: src, Slug: slug, Entries: p.entries(arts)})
+	}
+
+	for i, g := range groups {
+		es := dedup(p.entries(members[i]), n)
+		d.Groups = append(d.Groups, group{topicRef: topicRef{Slug: g.Slug, Label: g.Label, Kind: g.Kind}, Entries: es, Outlets: outlets(es)})
+	}
+	sort.SliceStable(d.Groups, func(i, j int) bool {
+		a, b := d.Groups[i], d.Groups[j]
+		if a.Outlets != b.Outlets {
+			return a.Outlets > b.Outlets
+		}
+		if ta, tb := newest(a.Entries), newest(b.Entries); !ta.Equal(tb) {
+			return ta.After(tb)
+		}
+		return a.Slug < b.Slug
+	})
+	return d, nil
+}
+
+// cleanGroups normalizes slugs and drops groups whose slug is empty or
+// already taken, keeping the first.
+func cleanGroups(gs []Group) []Group {
+	out := make([]Group, 0, len(gs))
+	seen := map[string]bool{}
+	for _, g := range gs {
+		slug := feeds.Slugify(g.Slug)
+		if slug == "" {
+			slug = feeds.Slugify(g.Label)
+		}
+		if slug == "" || seen[slug] {
+			continue
+		}
+		seen[slug] = true
+		g.Slug = slug
+		if g.Label == "" {
+			g.Label = slug
+		}
+		g.Label = sanitize.Text(g.Label)
+		if g.Kind != GroupStory {
+			g.Kind = GroupConfigured
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// preparer turns articles into entries once per Refresh, however many
+// outputs share them.
+type preparer struct {
+	sources map[string]feeds.Source
+	cache   map[string]*entry
+	topics  map[string][]topicRef
+}
+
+func newPreparer(srcs []feeds.Source) *preparer {
+	p := &preparer{sources: map[string]feeds.Source{}, cache: map[string]*entry{}, topics: map[string][]topicRef{}}
+	for _, s := range srcs {
+		p.sources[s.Name] = s
+	}
+	return p
+}
+
+func (p *preparer) entries(arts []feeds.Article) []*entry {
+	out := make([]*entry, 0, len(arts))
+	for _, a := range arts {
+		out = append(out, p.entry(a))
+	}
+	sortEntries(out)
+	return out
+}
+
+func (p *preparer) entry(a feeds.Article) *entry {
+	if e, ok := p.cache[a.ID]; ok {
+		return e
+	}
+	link := safeURL(a.Link)
+	var base *url.URL
+	if link != "" {
+		base, _ = url.Parse(link)
+	}
+	e := &entry{
+		ID:        idPrefix + a.ID,
+		ArticleID: a.ID,
+		Title:     sanitize.Text(a.Title),
+		Author:    sanitize.Text(a.Author),
+		Link:      link,
+		Summary:   sanitize.HTML(a.Summary, base),
+		Content:   sanitize.HTML(a.Content, base),
+		Published: utcSecond(a.Published),
+		Updated:   utcSecond(a.Updated),
+		Kind:      a.Kind,
+		StoryKey:  a.StoryKey,
+		Outlet:    outlet{Name: a.Source, Slug: feeds.Slugify(a.Source)},
+		FirstSeen: utcSecond(a.FirstSeen),
+		Topics:    p.topics[a.ID],
+	}
+	if src, ok := p.sources[a.Source]; ok {
+		e.Outlet.URL = safeURL(src.URL)
+	}
+	if e.Title == "" {
+		e.Title = "Untitled"
+	}
+	if e.Summary == e.Content {
+		// One text only: keep it as the content, where readers show it whole.
+		e.Summary = ""
+	}
+	e.Excerpt = sanitize.Excerpt(firstNonEmpty(a.Excerpt, a.Summary, a.Content), excerptRunes)
+	if e.Published.IsZero() {
+		e.Published = utcSecond(a.FirstSeen)
+	}
+	if e.Updated.Before(e.Published) {
+		e.Updated = e.Published
+	}
+	e.Changed = latest(e.Updated, e.FirstSeen)
+	p.cache[a.ID] = e
+	return e
+}
+
+// sortEntries orders entries as the store lists articles: newest published
+// first, then by id, so that every replica renders the same order.
+func sortEntries(es []*entry) {
+	sort.SliceStable(es, func(i, j int) bool {
+		a, b := es[i], es[j]
+		if !a.Published.Equal(b.Published) {
+			return a.Published.After(b.Published)
+		}
+		return a.ArticleID > b.ArticleID
+	})
+}
+
+// dedup keeps one entry per story (same StoryKey), newest first, at most n.
+// The entry kept is the one first seen, then published first, so that its
+// id does not change as more outlets carry the story; the others' outlets
+// are listed in its Also.
+func dedup(es []*entry, n int) []*entry {
+	rep := map[string]*entry{}
+	others := map[string][]string{}
+	for _, e := range es {
+		if e.StoryKey == "" {
+			continue
+		}
+		r, ok := rep[e.StoryKey]
+		if !ok || earlier(e, r) {
+			rep[e.StoryKey] = e
+		}
+	}
+	out := make([]*entry, 0, min(len(es), n))
+	for _, e := range es {
+		if e.StoryKey != "" && rep[e.StoryKey] != e {
+			others[e.StoryKey] = append(others[e.StoryKey], e.Outlet.Name)
+			continue
+		}
+		out = append(out, e)
+	}
+	if len(out) > n {
+		out = out[:n]
+	}
+	// Entries are shared between outputs: copy those whose Also differs.
+	for i, e := range out {
+		if names := others[e.StoryKey]; e.StoryKey != "" && len(names) > 0 {
+			slices.Sort(names)
+			c := *e
+			c.Also = slices.Compact(names)
+			out[i] = &c
+		}
+	}
+	return out
+}
+
+// earlier reports whether a is the earlier copy of a story than b.
+func earlier(a, b *entry) bool {
+	if !a.FirstSeen.Equal(b.FirstSeen) {
+		return a.FirstSeen.Before(b.FirstSeen)
+	}
+	if !a.Published.Equal(b.Published) {
+		return a.Published.Before(b.Published)
+	}
+	return a.ArticleID < b.ArticleID
+}
+
+// outlets counts the distinct outlets of es, including those in Also.
+func outlets(es []*entry) int {
+	m := map[string]bool{}
+	for _, e := range es {
+		m[e.Outlet.Name] = true
+		for _, o := range e.Also {
+			m[o] = true
+		}
+	}
+	return len(m)
+}
+
+// newest is the latest change time among es; zero when es is empty.
+func newest(es []*entry) time.Time {
+	var t time.Time
+	for _, e := range es {
+		t = latest(t, e.Changed)
+	}
+	return t
+}
+
+// safeURL returns raw if it is an absolute http or https URL, else "".
+func safeURL(raw string) string {
+	raw = strings.TrimSpace(raw)
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return ""
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+		return u.String()
+	}
+	return ""
+}
+
+func utcSecond(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC().Truncate(time.Second)
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if strings.TrimSpace(s) != "" {
+			return s
+		}
+	}
+	return ""
+}

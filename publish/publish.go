@@ -1,0 +1,261 @@
+// Package publish republishes what broadsheet stored: the combined feed, a
+// feed per topic and per source (Atom, RSS and JSON Feed, through
+// gorilla/feeds), the sources as OPML, an HTML page and a health check.
+//
+// Everything is rendered once, when the data changes (Refresh), into an
+// immutable snapshot that requests only look up: serving a feed costs no
+// query and no rendering. Renderings are deterministic (no render time in
+// them, ETags are hashes of the bytes), so replicas that share a database
+// serve identical bytes and validators.
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/store"
+)
+
+// Store is what the handler reads: store.Store meets it.
+type Store interface {
+	// Articles lists articles matching f, newest published first.
+	Articles(ctx context.Context, f store.ArticleFilter) ([]feeds.Article, error)
+	// SourceStates lists every known source's polling state.
+	SourceStates(ctx context.Context) ([]feeds.SourceState, error)
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+}
+
+// Versioner is an optional capability of a Store or a Grouper: a cheap
+// stamp that changes whenever what it returns may have changed, also when
+// another replica changed it. Run polls it to notice such changes.
+type Versioner interface {
+	Version(ctx context.Context) (string, error)
+}
+
+// Grouper assigns articles to topics.
+type Grouper interface {
+	// Groups returns the topics with the ids of their articles published or
+	// first seen since the given time. It should return every configured
+	// topic, even one with no articles, so that its feeds exist.
+	Groups(ctx context.Context, since time.Time) ([]Group, error)
+}
+
+// Group kinds.
+const (
+	GroupConfigured = "configured" // a topic the user defined in config.yaml
+	GroupStory      = "story"      // a story several outlets cover, found by clustering
+)
+
+// Group is one topic and its articles.
+type Group struct {
+	Slug       string // URL-safe and unique among groups: /topics/{Slug}.atom
+	Label      string // plain text, for people
+	Kind       string // GroupConfigured or GroupStory
+	ArticleIDs []string
+}
+
+// Options configure a Handler. Zero values take the defaults noted.
+type Options struct {
+	Title       string // feeds' and page's title; default "broadsheet"
+	Description string // a sentence under the title; a default is derived
+	// BaseURL is the public address of the server (or of the static copy),
+	// for self links and ids of feeds; default "http://localhost:8080/".
+	BaseURL   string
+	FeedItems int // entries per feed; default 100
+	// MaxAge is the Cache-Control max-age of feeds and the page: about how
+	// often the data can change, derived by the caller from the poll
+	// schedule; default 5 minutes.
+	MaxAge time.Duration
+	// Window is how far back the page and the topic groups reach; default
+	// 72 hours.
+	Window time.Duration
+	// Sources are the configured sources: they make the OPML and the
+	// per-source feeds. Sources no longer configured have no feed.
+	Sources []feeds.Source
+	// Groups assigns articles to topics; nil means no topics.
+	Groups Grouper
+	// CheckEvery is how often Run asks the store whether the data changed;
+	// default 5 seconds.
+	CheckEvery time.Duration
+	Now        func() time.Time
+	Logger     *slog.Logger
+}
+
+// Handler serves the republished feeds, the OPML, the page and /healthz. It
+// is an http.Handler; its methods are safe for concurrent use.
+type Handler struct {
+	store   Store
+	opts    Options
+	base    *url.URL
+	maxAge  string // the Cache-Control value
+	snap    atomic.Pointer[snapshot]
+	mu      sync.Mutex // serializes Refresh, so an older snapshot never replaces a newer
+	changed chan struct{}
+}
+
+// New returns a Handler over st. It serves 503 until the first Refresh.
+func New(st Store, opts Options) *Handler {
+	if opts.Title == "" {
+		opts.Title = "broadsheet"
+	}
+	if opts.BaseURL == "" {
+		opts.BaseURL = "http://localhost:8080/"
+	}
+	if !strings.HasSuffix(opts.BaseURL, "/") {
+		opts.BaseURL += "/"
+	}
+	if opts.FeedItems <= 0 {
+		opts.FeedItems = 100
+	}
+	if opts.MaxAge <= 0 {
+		opts.MaxAge = 5 * time.Minute
+	}
+	if opts.Window <= 0 {
+		opts.Window = 72 * time.Hour
+	}
+	if opts.CheckEvery <= 0 {
+		opts.CheckEvery = 5 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	base, err := url.Parse(opts.BaseURL)
+	if err != nil || !base.IsAbs() {
+		// Config validation rejects such a base_url; fall back to a
+		// relative root rather than fail at serving time.
+		base = &url.URL{Path: "/"}
+	}
+	return &Handler{
+		store:   st,
+		opts:    opts,
+		base:    base,
+		maxAge:  fmt.Sprintf("public, max-age=%d", int(opts.MaxAge/time.Second)),
+		changed: make(chan struct{}, 1),
+	}
+}
+
+// abs is the public URL of a path under BaseURL ("feed.atom").
+func (h *Handler) abs(path string) string {
+	return h.base.ResolveReference(&url.URL{Path: path}).String()
+}
+
+// Refresh reads the store once and renders every output into a new
+// snapshot, which requests see from then on. On error the previous
+// snapshot stays in force.
+func (h *Handler) Refresh(ctx context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	// The version is read before the data, so that a change made while
+	// rendering shows up as a newer version on Run's next check.
+	ver, err := h.version(ctx)
+	if err != nil && !errors.Is(err, errNoVersion) {
+		return fmt.Errorf("refresh: %w", err)
+	}
+	d, err := h.load(ctx)
+	if err != nil {
+		return fmt.Errorf("refresh: %w", err)
+	}
+	s, err := h.render(d)
+	if err != nil {
+		return fmt.Errorf("refresh: %w", err)
+	}
+	s.version = ver
+	h.snap.Store(s)
+	return nil
+}
+
+// Changed tells Run that the data changed (after a poll stored something,
+// or topics were assigned), so that it refreshes soon. It never blocks, and
+// bursts of calls cause one Refresh.
+func (h *Handler) Changed() {
+	select {
+	case h.changed <- struct{}{}:
+	default:
+	}
+}
+
+var errNoVersion = errors.New("no version")
+
+// version is the store's (and grouper's) change stamp, or errNoVersion
+// when neither can tell.
+func (h *Handler) version(ctx context.Context) (string, error) {
+	var parts []string
+	for _, x := range []any{h.store, h.opts.Groups} {
+		v, ok := x.(Versioner)
+		if !ok {
+			continue
+		}
+		s, err := v.Version(ctx)
+		if err != nil {
+			return "", fmt.Errorf("version: %w", err)
+		}
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		return "", errNoVersion
+	}
+	return strings.Join(parts, "|"), nil
+}
+
+// Run keeps the snapshot current until ctx is done: it refreshes when
+// Changed is called and when the store's Version changes (as when another
+// replica stored something), checking every CheckEvery. Without a
+// Versioner it refreshes every minute. It refreshes first if no snapshot
+// exists yet. Errors are logged, and Run carries on; it returns nil when
+// ctx ends.
+func (h *Handler) Run(ctx context.Context) error {
+	every := h.opts.CheckEvery
+	if _, err := h.version(ctx); errors.Is(err, errNoVersion) {
+		every = max(every, time.Minute)
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	force := h.snap.Load() == nil
+	for {
+		if force || h.stale(ctx) {
+			if err := h.Refresh(ctx); err != nil && ctx.Err() == nil {
+				h.opts.Logger.Error("refresh published feeds", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-h.changed:
+			force = true
+		case <-tick.C:
+			force = false
+		}
+	}
+}
+
+// stale reports whether the store's version differs from the snapshot's.
+// Without a Versioner, every check is stale.
+func (h *Handler) stale(ctx context.Context) bool {
+	s := h.snap.Load()
+	if s == nil {
+		return true
+	}
+	v, err := h.version(ctx)
+	switch {
+	case errors.Is(err, errNoVersion):
+		return true
+	case err != nil:
+		if ctx.Err() == nil {
+			h.opts.Logger.Warn("check published feeds for changes", "err", err)
+		}
+		return false
+	}
+	return v != s.version
+}

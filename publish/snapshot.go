@@ -1,0 +1,190 @@
+package publish
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"time"
+)
+
+// Content types of the outputs.
+const (
+	typeAtom = "application/atom+xml; charset=utf-8"
+	typeRSS  = "application/rss+xml; charset=utf-8"
+	typeJSON = "application/feed+json; charset=utf-8"
+	typeOPML = "text/x-opml; charset=utf-8"
+	typeHTML = "text/html; charset=utf-8"
+)
+
+// output is one rendered resource, immutable once in a snapshot.
+type output struct {
+	file     string // path under WriteDir's folder, e.g. "topics/climate.atom"
+	ctype    string
+	body     []byte
+	gz       []byte // body gzipped; nil when gzip does not make it smaller
+	etag     string // quoted, a hash of body
+	etagGz   string // quoted, for the gzipped representation
+	modified time.Time
+	csp      string
+}
+
+// snapshot is every output of one Refresh, by request path.
+type snapshot struct {
+	version string
+	paths   map[string]*output
+	files   []*output // in rendering order, for WriteDir
+}
+
+// add records an output served at path (and any aliases).
+func (s *snapshot) add(o *output, paths ...string) {
+	for _, p := range paths {
+		s.paths[p] = o
+	}
+	s.files = append(s.files, o)
+}
+
+// newOutput hashes and compresses body. The ETag depends on the bytes only,
+// so replicas rendering the same data send the same validators.
+func newOutput(file, ctype string, body []byte, modified time.Time) (*output, error) {
+	sum := sha256.Sum256(body)
+	tag := base64.RawURLEncoding.EncodeToString(sum[:15])
+	o := &output{
+		file:     file,
+		ctype:    ctype,
+		body:     body,
+		etag:     `"` + tag + `"`,
+		etagGz:   `"` + tag + `-gz"`,
+		modified: modified.UTC().Truncate(time.Second),
+		csp:      "default-src 'none'; sandbox",
+	}
+	var b bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(body); err != nil {
+		return nil, fmt.Errorf("gzip %s: %w", file, err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("gzip %s: %w", file, err)
+	}
+	if b.Len() < len(body) {
+		o.gz = b.Bytes()
+	}
+	return o, nil
+}
+
+// render turns d into a snapshot.
+func (h *Handler) render(d *data) (*snapshot, error) {
+	s := &snapshot{paths: map[string]*output{}}
+	page := h.abs("")
+	feedsList := []feedDoc{
+		{
+			Name:     "feed",
+			Title:    h.opts.Title,
+			Subtitle: h.description(),
+			Alt:      page,
+			Entries:  d.Combined,
+		},
+		{
+			Name:     "editorials",
+			Title:    h.opts.Title + ": editorials",
+			Subtitle: "Editorials and opinion pieces, newest first.",
+			Alt:      page,
+			Entries:  d.Editorials,
+		},
+	}
+	for _, g := range d.Groups {
+		feedsList = append(feedsList, feedDoc{
+			Name:     "topics/" + g.Slug,
+			Title:    h.opts.Title + ": " + g.Label,
+			Subtitle: topicSubtitle(g),
+			Alt:      page + "#topic-" + g.Slug,
+			Entries:  g.Entries,
+		})
+	}
+	for _, sf := range d.Sources {
+		feedsList = append(feedsList, feedDoc{
+			Name:     "sources/" + sf.Slug,
+			Title:    h.opts.Title + ": " + sf.Source.Name,
+			Subtitle: "Items from " + sf.Source.Name + ", as broadsheet stored them.",
+			Alt:      page + "#source-" + sf.Slug,
+			Entries:  sf.Entries,
+		})
+	}
+	for _, f := range feedsList {
+		f.Updated = newest(f.Entries)
+		for _, r := range []struct {
+			ext, ctype string
+			render     func(feedDoc) ([]byte, error)
+		}{
+			{"atom", typeAtom, h.atom},
+			{"rss", typeRSS, h.rss},
+			{"json", typeJSON, h.json},
+		} {
+			body, err := r.render(f)
+			if err != nil {
+				return nil, fmt.Errorf("render %s.%s: %w", f.Name, r.ext, err)
+			}
+			file := f.Name + "." + r.ext
+			o, err := newOutput(file, r.ctype, body, f.Updated)
+			if err != nil {
+				return nil, err
+			}
+			s.add(o, "/"+file)
+		}
+	}
+
+	body, err := h.opml()
+	if err != nil {
+		return nil, fmt.Errorf("render opml: %w", err)
+	}
+	o, err := newOutput("opml.xml", typeOPML, body, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	s.add(o, "/opml", "/opml.xml")
+
+	body, err = h.page(d)
+	if err != nil {
+		return nil, fmt.Errorf("render page: %w", err)
+	}
+	pageTime := newest(d.Combined)
+	for _, g := range d.Groups {
+		pageTime = latest(pageTime, newest(g.Entries))
+	}
+	if o, err = newOutput("index.html", typeHTML, body, pageTime); err != nil {
+		return nil, err
+	}
+	o.csp = pageCSP
+	s.add(o, "/", "/index.html")
+	return s, nil
+}
+
+// description is the combined feed's subtitle.
+func (h *Handler) description() string {
+	if h.opts.Description != "" {
+		return h.opts.Description
+	}
+	n := len(h.opts.Sources)
+	if n == 1 {
+		return "News and opinion from 1 outlet, newest first."
+	}
+	return fmt.Sprintf("News and opinion from %d outlets, newest first.", n)
+}
+
+func topicSubtitle(g group) string {
+	if g.Kind == GroupStory {
+		return fmt.Sprintf("A story covered by %s, newest first.", plural(g.Outlets, "outlet"))
+	}
+	return "Items about " + g.Label + ", newest first."
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
