@@ -88,7 +88,7 @@ type versionedStore struct {
 	version string
 }
 
-func (v *versionedStore) Version(ctx context.Context) (string, error) {
+func (v *versionedStore) DataVersion(ctx context.Context) (string, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.version, nil

@@ -37,8 +37,9 @@ type Store interface {
 // Versioner is an optional capability of a Store or a Grouper: a cheap
 // stamp that changes whenever what it returns may have changed, also when
 // another replica changed it. Run polls it to notice such changes.
+// *sqldb.DB (so both SQL backends) implements it.
 type Versioner interface {
-	Version(ctx context.Context) (string, error)
+	DataVersion(ctx context.Context) (string, error)
 }
 
 // Grouper assigns articles to topics.
@@ -86,8 +87,11 @@ type Options struct {
 	// CheckEvery is how often Run asks the store whether the data changed;
 	// default 5 seconds.
 	CheckEvery time.Duration
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// RefreshEvery is how often Run refreshes whatever the version says;
+	// default 5 minutes.
+	RefreshEvery time.Duration
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 // Handler serves the republished feeds, the OPML, the page and /healthz. It
@@ -124,6 +128,9 @@ func New(st Store, opts Options) *Handler {
 	}
 	if opts.CheckEvery <= 0 {
 		opts.CheckEvery = 5 * time.Second
+	}
+	if opts.RefreshEvery <= 0 {
+		opts.RefreshEvery = 5 * time.Minute
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -197,7 +204,7 @@ func (h *Handler) version(ctx context.Context) (string, error) {
 		if !ok {
 			continue
 		}
-		s, err := v.Version(ctx)
+		s, err := v.DataVersion(ctx)
 		if err != nil {
 			return "", fmt.Errorf("version: %w", err)
 		}
@@ -210,18 +217,16 @@ func (h *Handler) version(ctx context.Context) (string, error) {
 }
 
 // Run keeps the snapshot current until ctx is done: it refreshes when
-// Changed is called and when the store's Version changes (as when another
-// replica stored something), checking every CheckEvery. Without a
-// Versioner it refreshes every minute. It refreshes first if no snapshot
-// exists yet. Errors are logged, and Run carries on; it returns nil when
-// ctx ends.
+// Changed is called, when the data version (see Versioner) differs from the
+// snapshot's, checked every CheckEvery, and in any case every RefreshEvery,
+// which catches what a version cannot see. It refreshes at once if no
+// snapshot exists yet. Errors are logged and Run carries on; it returns nil
+// when ctx ends.
 func (h *Handler) Run(ctx context.Context) error {
-	every := h.opts.CheckEvery
-	if _, err := h.version(ctx); errors.Is(err, errNoVersion) {
-		every = max(every, time.Minute)
-	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
+	check := time.NewTicker(h.opts.CheckEvery)
+	defer check.Stop()
+	full := time.NewTicker(h.opts.RefreshEvery)
+	defer full.Stop()
 	force := h.snap.Load() == nil
 	for {
 		if force || h.stale(ctx) {
@@ -234,14 +239,16 @@ func (h *Handler) Run(ctx context.Context) error {
 			return nil
 		case <-h.changed:
 			force = true
-		case <-tick.C:
+		case <-full.C:
+			force = true
+		case <-check.C:
 			force = false
 		}
 	}
 }
 
-// stale reports whether the store's version differs from the snapshot's.
-// Without a Versioner, every check is stale.
+// stale reports whether the data version differs from the snapshot's.
+// Without a Versioner it cannot tell, and says no.
 func (h *Handler) stale(ctx context.Context) bool {
 	s := h.snap.Load()
 	if s == nil {
@@ -250,7 +257,7 @@ func (h *Handler) stale(ctx context.Context) bool {
 	v, err := h.version(ctx)
 	switch {
 	case errors.Is(err, errNoVersion):
-		return true
+		return false
 	case err != nil:
 		if ctx.Err() == nil {
 			h.opts.Logger.Warn("check published feeds for changes", "err", err)
