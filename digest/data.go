@@ -1,0 +1,250 @@
+package digest
+
+import (
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/broadsheet/broadsheet/feeds"
+)
+
+// Data is what the templates (digest.html, digest.txt and the subject)
+// receive. Every string is plain text: html/template escapes it in the HTML
+// part.
+//
+// Besides the standard functions, templates may call:
+//
+//	date                  the period's date, e.g. "Monday 3 March 2025"
+//	date LAYOUT           the period in a Go time layout: {{date "Mon 2 Jan"}}
+//	date LAYOUT TIME      another time (such as .Published) in the digest's zone
+//	plural N ONE MANY     ONE if N is 1, else MANY: {{plural .TopicCount "topic" "topics"}}
+//	upper S, lower S, trim S
+//	wrap WIDTH S          S re-flowed into lines of at most WIDTH columns
+//	indent N S            every line of S indented by N spaces
+//	repeat S N            S repeated N times: {{repeat "=" 72}}
+//	truncate N S          S cut to N characters at a word boundary, with "…"
+//
+// An example subject: "Editorials for {{date}}: {{.TopicCount}} topics".
+type Data struct {
+	Title     string    // the site's title (server.title)
+	Digest    string    // the digest's name
+	Subject   string    // the rendered subject; empty while rendering the subject
+	Date      string    // the period's date in the digest's zone: "Monday 3 March 2025"
+	Time      time.Time // the period, in the digest's zone
+	Since     time.Time // the articles were first seen from Since…
+	Until     time.Time // …until Until
+	Recipient string    // the recipient's address
+
+	Topics      []Topic
+	TopicCount  int // topics, "Other stories" included
+	StoryCount  int
+	ItemCount   int // articles: a story carried by 3 outlets counts 3
+	OutletCount int // distinct outlets
+
+	Preheader      string // a line for the inbox preview: the first headlines
+	UnsubscribeURL string // the unsubscribe page (https:) or a mailto: link
+	SiteURL        string // server.base_url; empty if unset
+}
+
+// Topic is one section of a digest.
+type Topic struct {
+	Slug        string // empty for "Other stories"
+	Label       string
+	Kind        string // the Group's kind
+	Stories     []Story
+	StoryCount  int
+	ItemCount   int
+	OutletCount int
+}
+
+// Story is one story, with the articles of each outlet that carried it. Its
+// Title, Link, Excerpt, Outlet and Time are those of its lead (newest)
+// article, Items[0].
+type Story struct {
+	Number      int // 1, 2, … through the whole digest
+	Title       string
+	Link        string
+	Excerpt     string
+	Outlet      string
+	Time        string
+	Published   time.Time
+	Items       []Item // every outlet's article, the lead first
+	More        []Item // Items but the lead
+	Outlets     []string
+	OutletCount int // "3 outlets on this story"
+}
+
+// Item is one article.
+type Item struct {
+	Title     string
+	Outlet    string // the source's name
+	Link      string // http(s) only; empty otherwise
+	Excerpt   string // at most excerptLen characters
+	Author    string
+	Kind      string    // news or editorial
+	Time      string    // "07:40", "Sun 18:05" or "2 Mar 18:05", in the digest's zone
+	Published time.Time // in the digest's zone
+}
+
+// excerptLen bounds an item's excerpt, in characters.
+const excerptLen = 300
+
+// dateLayout is how Data.Date and {{date}} show the period.
+const dateLayout = "Monday 2 January 2006"
+
+// buildData turns a layout into what templates render. Articles missing
+// from arts (deleted since the layout was chosen) are left out.
+func buildData(title string, d Digest, l layout, arts map[string]feeds.Article, period, since, until time.Time, rcpt string) *Data {
+	loc := d.loc()
+	period = period.In(loc)
+	data := &Data{
+		Title:     title,
+		Digest:    d.Name,
+		Date:      period.Format(dateLayout),
+		Time:      period,
+		Since:     since.In(loc),
+		Until:     until.In(loc),
+		Recipient: rcpt,
+	}
+	outlets := map[string]bool{}
+	var heads []string
+	n := 0
+	for _, lt := range l.Topics {
+		t := Topic{Slug: lt.Slug, Label: lt.Label, Kind: lt.Kind}
+		topicOutlets := map[string]bool{}
+		for _, ids := range lt.Stories {
+			var st Story
+			for _, id := range ids {
+				a, ok := arts[id]
+				if !ok {
+					continue
+				}
+				it := item(a, period)
+				st.Items = append(st.Items, it)
+				st.Outlets = append(st.Outlets, it.Outlet)
+				outlets[it.Outlet] = true
+				topicOutlets[it.Outlet] = true
+			}
+			if len(st.Items) == 0 {
+				continue
+			}
+			n++
+			lead := st.Items[0]
+			st.Number = n
+			st.Title, st.Link, st.Excerpt, st.Outlet, st.Time, st.Published = lead.Title, lead.Link, lead.Excerpt, lead.Outlet, lead.Time, lead.Published
+			st.More = st.Items[1:]
+			st.OutletCount = len(st.Items)
+			t.Stories = append(t.Stories, st)
+			t.ItemCount += len(st.Items)
+			if len(heads) < 3 {
+				heads = append(heads, st.Title)
+			}
+		}
+		if len(t.Stories) == 0 {
+			continue
+		}
+		t.StoryCount = len(t.Stories)
+		t.OutletCount = len(topicOutlets)
+		data.Topics = append(data.Topics, t)
+		data.StoryCount += t.StoryCount
+		data.ItemCount += t.ItemCount
+	}
+	data.TopicCount = len(data.Topics)
+	data.OutletCount = len(outlets)
+	data.Preheader = truncate(140, strings.Join(heads, " · "))
+	return data
+}
+
+func item(a feeds.Article, period time.Time) Item {
+	pub := a.Published.In(period.Location())
+	title := oneLine(a.Title)
+	if title == "" {
+		title = "(untitled)"
+	}
+	ex := truncate(excerptLen, oneLine(a.Excerpt))
+	if ex == title {
+		ex = ""
+	}
+	return Item{
+		Title:     title,
+		Outlet:    oneLine(a.Source),
+		Link:      safeLink(a.Link),
+		Excerpt:   ex,
+		Author:    oneLine(a.Author),
+		Kind:      string(a.Kind),
+		Time:      itemTime(pub, period),
+		Published: pub,
+	}
+}
+
+// itemTime shows t briefly relative to the period: the time alone on the
+// same day, the weekday within a week before, else the date.
+func itemTime(t, period time.Time) string {
+	y1, m1, d1 := t.Date()
+	y2, m2, d2 := period.Date()
+	switch {
+	case y1 == y2 && m1 == m2 && d1 == d2:
+		return t.Format("15:04")
+	case t.Before(period) && period.Sub(t) < 6*24*time.Hour:
+		return t.Format("Mon 15:04")
+	case y1 == y2:
+		return t.Format("2 Jan 15:04")
+	default:
+		return t.Format("2 Jan 2006 15:04")
+	}
+}
+
+// safeLink is link if it is an absolute http(s) URL, else empty: feeds are
+// untrusted, and a javascript: or data: link has no place in mail.
+func safeLink(link string) string {
+	link = strings.TrimSpace(link)
+	u, err := url.Parse(link)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	if strings.ContainsAny(link, " \t\r\n") {
+		return ""
+	}
+	return link
+}
+
+// oneLine collapses runs of white space, control characters included,
+// into single spaces.
+func oneLine(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// truncate cuts s to at most n characters, at a word boundary when there
+// is one in the last third, ending with "…".
+func truncate(n int, s string) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)[:n-1]
+	cut := len(r)
+	for i := len(r) - 1; i > len(r)*2/3; i-- {
+		if unicode.IsSpace(r[i]) {
+			cut = i
+			break
+		}
+	}
+	return strings.TrimRightFunc(string(r[:cut]), func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsPunct(r) && r != ')' && r != '"'
+	}) + "…"
+}
