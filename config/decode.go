@@ -536,6 +536,10 @@ func (d *decoder) decodeInt(n ast.Node, v reflect.Value, path string) {
 	case *ast.StringNode:
 		s := strings.TrimSpace(d.expand(x.Value, x.Token, path))
 		n, err := strconv.ParseInt(s, 10, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			d.add(p, path, "%s is too large", s)
+			return
+		}
 		if err != nil {
 			d.add(p, path, "%q is not a whole number: write digits only, such as 8", s)
 			return
@@ -602,6 +606,8 @@ func (d *decoder) decodeFloat(n ast.Node, v reflect.Value, path string) {
 		case uint64:
 			v.SetFloat(float64(iv))
 		}
+	case *ast.InfinityNode, *ast.NanNode:
+		d.add(p, path, "must be a finite number, not %s", x.GetToken().Value)
 	case *ast.StringNode:
 		s := strings.TrimSpace(d.expand(x.Value, x.Token, path))
 		f, err := strconv.ParseFloat(s, 64)

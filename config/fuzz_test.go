@@ -1,0 +1,76 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/goccy/go-yaml"
+)
+
+// FuzzParse checks that no input panics, that every error is an *Error
+// whose problems all have a position (or that wraps a YAML syntax error),
+// and that a Config Parse accepts validates again.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.yaml")
+	more, _ := filepath.Glob("testdata/errors/*.yaml")
+	for _, name := range append(files, more...) {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	env := envOf(map[string]string{"SET": "value", "PGPASSWORD": "pw", "SMTP_PASSWORD": "pw"})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := parseWith("fuzz.yaml", data, env)
+		if err == nil {
+			if c == nil {
+				t.Fatal("nil Config and nil error")
+			}
+			if err := c.Validate(); err != nil {
+				t.Fatalf("Parse accepted the input but Validate then failed: %v", err)
+			}
+			_ = c.Summary()
+			return
+		}
+		if c != nil {
+			t.Fatalf("non-nil Config with error %v", err)
+		}
+		var se *yaml.SyntaxError
+		if errors.As(err, &se) {
+			return
+		}
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Fatalf("error %v (%T) is not a *config.Error", err, err)
+		}
+		if len(e.Problems) == 0 {
+			t.Fatal("*Error with no problems")
+		}
+		for _, p := range e.Problems {
+			if p.Line < 1 || p.Col < 1 {
+				t.Fatalf("problem without a position: %q", p)
+			}
+		}
+		_ = e.Error()
+	})
+}
+
+// FuzzParseSchedule checks that no schedule text panics, and that an
+// accepted schedule has a next run.
+func FuzzParseSchedule(f *testing.F) {
+	for _, s := range []string{"0 7 * * *", "CRON_TZ=Asia/Seoul 0 7 * * 1-5", "@every 1d12h", "TZ=UTC", "@hourly", "*/5 1-3,7 * 1 MON", "0 0 30 2 *"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		s, err := ParseSchedule(spec)
+		if err != nil {
+			return
+		}
+		if s.Next(scheduleRef).IsZero() {
+			t.Fatalf("ParseSchedule(%q) accepted a schedule that never fires", spec)
+		}
+	})
+}
