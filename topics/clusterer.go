@@ -99,6 +99,15 @@ type Clusterer struct {
 	vocab map[string]uint32
 	terms []termInfo
 	free  []uint32
+
+	srcDocs  map[string]int32 // items in the window per source
+	srcTerms map[srcTerm]int32
+}
+
+// srcTerm counts a term's items from one source, to spot boilerplate.
+type srcTerm struct {
+	src string
+	id  uint32
 }
 
 type termInfo struct {
@@ -158,6 +167,8 @@ func NewClusterer(opts Options) *Clusterer {
 		groups:    map[string]*group{},
 		keys:      map[string]*group{},
 		vocab:     map[string]uint32{},
+		srcDocs:   map[string]int32{},
+		srcTerms:  map[srcTerm]int32{},
 	}
 }
 
@@ -383,19 +394,29 @@ func (c *Clusterer) newDoc(a feeds.Article, id string, t time.Time) *doc {
 	raw := analyze(a, &c.p, c)
 	d := &doc{id: id, source: a.Source, title: a.Title, key: a.StoryKey, t: t, seq: c.seq}
 	d.terms = make([]docTerm, 0, len(raw))
+	c.srcDocs[d.source]++
 	for _, r := range raw {
 		tid := c.intern(r.term)
 		ti := &c.terms[tid]
 		ti.df++
 		ti.cap += int32(r.cap)
 		ti.low += int32(r.low)
+		c.srcTerms[srcTerm{d.source, tid}]++
 		d.terms = append(d.terms, docTerm{id: tid, w: r.w, cap: r.cap, low: r.low})
 	}
 	n := float64(len(c.docs) + 1)
+	srcN := c.srcDocs[d.source]
 	var norm float64
 	for i := range d.terms {
 		dt := &d.terms[i]
-		dt.w *= math.Log((n + 1) / float64(c.terms[dt.id].df))
+		df := c.terms[dt.id].df
+		dt.w *= math.Log((n + 1) / float64(df))
+		// A term that nearly only this source uses, in a good share of
+		// its items, is its boilerplate ("- WDRB 41 Louisville News"),
+		// not news: it would tie the source's unrelated items together.
+		if ns := c.srcTerms[srcTerm{d.source, dt.id}]; ns >= 3 && 10*ns >= 8*df && 10*ns >= 3*srcN {
+			dt.w *= c.p.boiler
+		}
 		norm += dt.w * dt.w
 	}
 	if norm > 0 {
@@ -472,12 +493,7 @@ func (c *Clusterer) choose(d *doc) []candidate {
 				continue
 			}
 			g.mark = d.seq
-			sim := c.score(g, d)
-			if c.p.halfLife > 0 {
-				if dt := d.t.Sub(g.last); dt > 0 {
-					sim *= math.Exp2(-float64(dt) / float64(c.p.halfLife))
-				}
-			}
+			sim := c.score(g, d) * c.decay(d.t.Sub(g.last))
 			if c.trace != nil {
 				c.trace(d, g, sim)
 			}
@@ -500,6 +516,18 @@ func (c *Clusterer) choose(d *doc) []candidate {
 		return cmpSeq(x.g, y.g)
 	})
 	return out
+}
+
+// decay is how much a story's pull fades over dt of silence: news comes in
+// bursts, and a story quiet for long is less likely what an item continues.
+func (c *Clusterer) decay(dt time.Duration) float64 {
+	if dt < 0 {
+		dt = -dt
+	}
+	if c.p.halfLife <= 0 || dt == 0 {
+		return 1
+	}
+	return math.Exp2(-float64(dt) / float64(c.p.halfLife))
 }
 
 func cmpSeq(x, y *group) int {
@@ -526,12 +554,13 @@ func (c *Clusterer) mergeBridged(g *group, cands []candidate) (*group, []string)
 		if o == g || c.groups[o.id] != o {
 			continue
 		}
-		if centroidCosine(g, o) < c.p.merge {
-			continue
-		}
 		keep, gone := g, o
 		if len(o.docs) > len(g.docs) || (len(o.docs) == len(g.docs) && o.seq < g.seq) {
 			keep, gone = o, g
+		}
+		fit := centroidCosine(g, o) * c.decay(g.last.Sub(o.last))
+		if fit < c.p.merge {
+			continue
 		}
 		c.absorb(keep, gone)
 		merged = append(merged, gone.id)
@@ -609,8 +638,12 @@ func (c *Clusterer) score(g *group, d *doc) float64 {
 	case 3, 4: // coverage times specificity
 		var s float64
 		n := float64(len(g.docs)) + c.p.smooth
+		shared := 0
 		for _, t := range d.terms {
 			if e := g.cent[t.id]; e != nil {
+				if t.w >= c.p.minW {
+					shared++
+				}
 				typ := float64(e.n) / n
 				spec := float64(e.n) / math.Max(1, float64(c.terms[t.id].df-1))
 				if c.p.score == 3 {
@@ -619,6 +652,9 @@ func (c *Clusterer) score(g *group, d *doc) float64 {
 					s += t.w * spec
 				}
 			}
+		}
+		if shared < 2 && len(g.docs) <= c.p.minShared {
+			return 0
 		}
 		return s
 	case 2: // coverage, L1 doc
@@ -747,7 +783,14 @@ func (c *Clusterer) drop(d *doc) {
 		g.label = nil
 		g.relabel(nil)
 	}
+	if c.srcDocs[d.source]--; c.srcDocs[d.source] == 0 {
+		delete(c.srcDocs, d.source)
+	}
 	for _, t := range d.terms {
+		k := srcTerm{d.source, t.id}
+		if c.srcTerms[k]--; c.srcTerms[k] == 0 {
+			delete(c.srcTerms, k)
+		}
 		ti := &c.terms[t.id]
 		ti.df--
 		ti.cap -= int32(t.cap)
