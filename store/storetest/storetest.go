@@ -75,9 +75,11 @@ type env struct {
 	ctx context.Context
 }
 
-// setup opens a store for t with its clock at base.
+// setup opens a store for t with its clock at base. Tests that have their
+// own store run in parallel with each other.
 func (s *suite) setup(t *testing.T) *env {
 	t.Helper()
+	t.Parallel()
 	e := &env{t: t, clk: &clock{now: base}, ctx: t.Context()}
 	e.s = s.handle(t, e.clk)
 	return e

@@ -1,0 +1,63 @@
+// Package postgres is broadsheet's multi-replica store: PostgreSQL through
+// pgx's database/sql driver. The store itself is store/sqldb; this package
+// opens the pool, applies the migrations under an advisory lock (so replicas
+// starting together don't race) and offers a Locker for jobs that must run
+// on one replica at a time.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/broadsheet/broadsheet/store"
+	"github.com/broadsheet/broadsheet/store/sqldb"
+)
+
+// Pool limits. Each Locker lock holds one connection while held.
+const (
+	maxConns    = 16
+	maxIdle     = 4
+	maxIdleTime = 5 * time.Minute
+)
+
+// DB is a PostgreSQL-backed store.Store. Its methods, including those
+// promoted from *sqldb.DB, are safe for concurrent use by any number of
+// replicas sharing the database. Set Now before use to fix the clock that
+// stamps FirstSeen.
+type DB struct {
+	*sqldb.DB
+	sql *sql.DB
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open connects to the database at dsn (a URL or key=value string, as pgx
+// parses it; search_path may be given as a parameter to use another schema)
+// and migrates it.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message can quote the DSN, password included.
+		return nil, errors.New("open postgres: cannot parse the DSN")
+	}
+	sdb := stdlib.OpenDB(*cfg)
+	sdb.SetMaxOpenConns(maxConns)
+	sdb.SetMaxIdleConns(maxIdle)
+	sdb.SetConnMaxIdleTime(maxIdleTime)
+	db := &DB{DB: sqldb.New(sdb, sqldb.Postgres), sql: sdb}
+	if err := db.Ping(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open postgres %s: %w", cfg.Host, err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open postgres %s: %w", cfg.Host, err)
+	}
+	return db, nil
+}

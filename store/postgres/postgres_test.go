@@ -1,0 +1,234 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/store"
+	"github.com/broadsheet/broadsheet/store/storetest"
+)
+
+const dsnEnv = "BROADSHEET_TEST_POSTGRES_DSN"
+
+// testDSN returns the server to test against. Without one the test skips,
+// except in CI, where it fails.
+func testDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv(dsnEnv)
+	if dsn == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is required in CI: set it to a PostgreSQL server the tests may create schemas in", dsnEnv)
+		}
+		t.Skipf("PostgreSQL tests skipped: set %s (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run them", dsnEnv)
+	}
+	return dsn
+}
+
+// freshSchema creates an empty schema bs_<random>, dropped when t ends, and
+// returns dsn with search_path set to it.
+func freshSchema(t testing.TB, dsn string) string {
+	t.Helper()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "bs_" + hex.EncodeToString(b[:])
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RuntimeParams["synchronous_commit"] = "off"
+	admin := stdlib.OpenDB(*cfg)
+	t.Cleanup(func() { admin.Close() })
+	ctx := context.Background()
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return withParams(dsn, schema)
+}
+
+// withParams sets search_path to schema, and turns off waiting for the WAL
+// flush at commit, which only costs the tests time.
+func withParams(dsn, schema string) string {
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		q := u.Query()
+		q.Set("search_path", schema)
+		q.Set("synchronous_commit", "off")
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return dsn + " search_path=" + schema + " synchronous_commit=off"
+}
+
+// openTest opens a handle on dsn, closed when t ends.
+func openTest(t testing.TB, dsn string) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return db
+}
+
+func TestDB_Conformance(t *testing.T) {
+	dsn := testDSN(t)
+	var mu sync.Mutex
+	schemas := map[*testing.T]string{}
+	storetest.Run(t, func(t *testing.T) store.Store {
+		mu.Lock()
+		sdsn, ok := schemas[t]
+		if !ok {
+			sdsn = freshSchema(t, dsn)
+			schemas[t] = sdsn
+		}
+		mu.Unlock()
+		return openTest(t, sdsn)
+	})
+}
+
+func TestOpen(t *testing.T) {
+	dsn := testDSN(t)
+	t.Run("ConcurrentMigrations", func(t *testing.T) {
+		// Replicas starting together on an empty schema all succeed, and
+		// the migrations run once.
+		sdsn := freshSchema(t, dsn)
+		const replicas = 6
+		dbs := make([]*DB, replicas)
+		errs := make([]error, replicas)
+		var wg sync.WaitGroup
+		for i := range replicas {
+			wg.Go(func() { dbs[i], errs[i] = Open(t.Context(), sdsn) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("replica %d: %v", i, err)
+				continue
+			}
+			defer dbs[i].Close()
+		}
+		if t.Failed() {
+			return
+		}
+		var n, distinct int
+		if err := dbs[0].sql.QueryRowContext(t.Context(), "SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations").Scan(&n, &distinct); err != nil {
+			t.Fatal(err)
+		}
+		if n != distinct || n < 1 {
+			t.Errorf("schema_migrations has %d rows for %d versions, want one row per version", n, distinct)
+		}
+	})
+	t.Run("SchemaIsolation", func(t *testing.T) {
+		a := openTest(t, freshSchema(t, dsn))
+		b := openTest(t, freshSchema(t, dsn))
+		if err := a.SyncSources(t.Context(), []feeds.Source{{Name: "Alpha"}}); err != nil {
+			t.Fatal(err)
+		}
+		states, err := b.SourceStates(t.Context())
+		if err != nil || len(states) != 0 {
+			t.Errorf("other schema sees %v, %v; want nothing", states, err)
+		}
+	})
+	t.Run("BadDSN", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		for _, bad := range []string{"postgres://user:secret@127.0.0.1:notaport/db", "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2"} {
+			db, err := Open(ctx, bad)
+			if err == nil {
+				db.Close()
+				t.Errorf("Open(%q): got nil error, want one", bad)
+				continue
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("error %q reveals the password", err)
+			}
+		}
+	})
+}
+
+func TestLocker_TryLock(t *testing.T) {
+	sdsn := freshSchema(t, testDSN(t))
+	// Two replicas.
+	l1, l2 := NewLocker(openTest(t, sdsn)), NewLocker(openTest(t, sdsn))
+	ctx := t.Context()
+	try := func(l *Locker, name string) (func(), bool) {
+		t.Helper()
+		unlock, ok, err := l.TryLock(ctx, name)
+		if err != nil {
+			t.Fatalf("TryLock(%q): %v", name, err)
+		}
+		return unlock, ok
+	}
+
+	unlock, ok := try(l1, "digest")
+	if !ok {
+		t.Fatal("first TryLock: not ok, want ok")
+	}
+	if _, ok := try(l2, "digest"); ok {
+		t.Error("TryLock held elsewhere: ok, want not ok")
+	}
+	if _, ok := try(l1, "digest"); ok {
+		// Another connection of the same pool is another session.
+		t.Error("TryLock held by the same replica: ok, want not ok")
+	}
+	unlockOther, ok := try(l2, "cleanup")
+	if !ok {
+		t.Error("TryLock of another name: not ok, want ok")
+	}
+	unlock()
+	unlock() // idempotent
+	unlock2, ok := try(l2, "digest")
+	if !ok {
+		t.Fatal("TryLock after unlock: not ok, want ok")
+	}
+	unlock2()
+	unlockOther()
+
+	t.Run("SchemaScoped", func(t *testing.T) {
+		other := NewLocker(openTest(t, freshSchema(t, testDSN(t))))
+		u, ok := try(l1, "digest")
+		if !ok {
+			t.Fatal("TryLock: not ok")
+		}
+		defer u()
+		u2, ok := try(other, "digest")
+		if !ok {
+			t.Error("same name in another schema: not ok, want ok")
+		} else {
+			u2()
+		}
+	})
+	t.Run("CancelledContext", func(t *testing.T) {
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, _, err := l1.TryLock(cctx, "x"); err == nil {
+			t.Error("TryLock with a cancelled ctx: got nil error, want one")
+		}
+	})
+}
+
+func BenchmarkSavePoll(b *testing.B) {
+	dsn := testDSN(b)
+	storetest.BenchmarkSavePoll(b, func(b *testing.B) store.Store {
+		return openTest(b, freshSchema(b, dsn))
+	})
+}
