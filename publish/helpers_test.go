@@ -157,7 +157,7 @@ func fixtureArticles() []feeds.Article {
 	a5 := article("The Bugle", "bugle-2", "Storm hits the coast", "https://wire.example/storm", at(8, 30))
 	a5.Summary = "A storm made landfall, the wire reports."
 
-	a6 := article("The Bugle", "bugle-3", `Markets rally & bonds fall: "Señor" <Dow> 5% up`, "https://bugle.example/markets?id=1&src=rss", at(7, 0).Add(-24*time.Hour))
+	a6 := article("The Bugle", "bugle-3", `Markets rally & bonds fall: "Señor" says 5% < 6% & AT&T`, "https://bugle.example/markets?id=1&src=rss", at(7, 0).Add(-24*time.Hour))
 	a6.Excerpt = "Stocks rose; bonds fell & yields climbed."
 	a6.Summary = "<p>Stocks rose; bonds fell &amp; yields climbed.</p>"
 

@@ -194,7 +194,7 @@ func cleanGroups(gs []Group) []Group {
 		if g.Label == "" {
 			g.Label = slug
 		}
-		g.Label = sanitize.Text(g.Label)
+		g.Label = plain(g.Label)
 		if g.Kind != GroupStory {
 			g.Kind = GroupConfigured
 		}
@@ -240,8 +240,8 @@ func (p *preparer) entry(a feeds.Article) *entry {
 	e := &entry{
 		ID:        idPrefix + a.ID,
 		ArticleID: a.ID,
-		Title:     sanitize.Text(a.Title),
-		Author:    sanitize.Text(a.Author),
+		Title:     plain(a.Title),
+		Author:    plain(a.Author),
 		Link:      link,
 		Summary:   sanitize.HTML(a.Summary, base),
 		Content:   sanitize.HTML(a.Content, base),
@@ -356,6 +356,23 @@ func newest(es []*entry) time.Time {
 		t = latest(t, e.Changed)
 	}
 	return t
+}
+
+// plain returns s, already plain text, as text that reads the same whether
+// a reader takes it as text or as HTML (some take RSS titles as HTML):
+// sanitize.Text until nothing changes, so that no tag survives, not even
+// one written with entities ("&lt;script&gt;"). Ordinary text is returned
+// as it is.
+func plain(s string) string {
+	for range 16 {
+		t := sanitize.Text(s)
+		if t == s {
+			return t
+		}
+		s = t
+	}
+	// Sixteen layers of entities are an attack, not a title.
+	return strings.NewReplacer("<", "‹", ">", "›").Replace(s)
 }
 
 // safeURL returns raw if it is an absolute http or https URL, else "".
