@@ -1,0 +1,128 @@
+package fetch
+
+import (
+	"net"
+	"net/url"
+	"strings"
+)
+
+// trackingParams are query parameters that say how a reader came to a page,
+// not which page it is. Keys are compared in lower case; every utm_* key
+// is one too.
+var trackingParams = map[string]bool{
+	"fbclid": true, "gclid": true, "gclsrc": true, "dclid": true, "gbraid": true, "wbraid": true,
+	"msclkid": true, "yclid": true, "twclid": true, "ttclid": true, "li_fat_id": true, "igshid": true,
+	"mc_cid": true, "mc_eid": true, "ocid": true, "cmpid": true, "cmp": true, "icid": true,
+	"_hsenc": true, "_hsmi": true, "__hstc": true, "__hssc": true, "__hsfp": true, "hsctatracking": true,
+	"mkt_tok": true, "oly_anon_id": true, "oly_enc_id": true, "vero_id": true, "vero_conv": true,
+	"rb_clickid": true, "s_kwcid": true, "ref_src": true, "ref_url": true, "_ga": true, "_gl": true,
+	"at_medium": true, "at_campaign": true, "at_custom1": true, "at_custom2": true, "at_custom3": true, "at_custom4": true,
+	"ns_mchannel": true, "ns_source": true, "ns_campaign": true, "ns_linkname": true, "ns_fee": true,
+	"sr_share": true, "smid": true, "smtyp": true, "xtor": true, "spm": true,
+}
+
+func isTrackingParam(key string) bool {
+	k := strings.ToLower(key)
+	return strings.HasPrefix(k, "utm_") || trackingParams[k]
+}
+
+// resolveLink parses raw, resolves it against base (which may be nil) and
+// returns it if it is an http or https URL with a host, else nil. It
+// forgives the spaces that some feeds leave in links.
+func resolveLink(raw string, base *url.URL) *url.URL {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		if u, err = url.Parse(strings.ReplaceAll(raw, " ", "%20")); err != nil {
+			return nil
+		}
+	}
+	if base == nil {
+		// Resolving against an empty base still removes dot segments.
+		base = &url.URL{}
+	}
+	u = base.ResolveReference(u)
+	u.Scheme = strings.ToLower(u.Scheme)
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		return nil
+	}
+	return u
+}
+
+// canonicalLink returns the canonical form of an absolute http(s) URL:
+// lower-case scheme and host, no default port, no user info, no fragment,
+// no tracking parameters, and "/" for an empty path. It returns "" when u
+// is nil or its canonical form does not parse again.
+func canonicalLink(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	c.User = nil
+	c.Fragment, c.RawFragment = "", ""
+	c.ForceQuery = false
+
+	host, port := strings.ToLower(c.Hostname()), c.Port()
+	host = strings.TrimSuffix(host, ".")
+	if host == "" {
+		return ""
+	}
+	if (c.Scheme == "http" && port == "80") || (c.Scheme == "https" && port == "443") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host = net.JoinHostPort(strings.Trim(host, "[]"), port)
+	}
+	c.Host = host
+
+	if c.RawQuery != "" {
+		c.RawQuery = stripTracking(c.RawQuery)
+	}
+	if c.Path == "" && c.RawPath == "" {
+		c.Path = "/"
+	}
+	s := c.String()
+	// The canonical form must be stable: parse it again, and give up on the
+	// rare URL whose printed form reads back differently.
+	again, err := url.Parse(s)
+	if err != nil || again.String() != s {
+		return ""
+	}
+	return s
+}
+
+// stripTracking drops tracking parameters from a raw query, keeping the
+// others in their order and spelling.
+func stripTracking(raw string) string {
+	var b strings.Builder
+	for part := range strings.SplitSeq(raw, "&") {
+		if part == "" {
+			continue
+		}
+		key, _, _ := strings.Cut(part, "=")
+		if k, err := url.QueryUnescape(key); err == nil {
+			key = k
+		}
+		if isTrackingParam(key) {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(part)
+	}
+	return b.String()
+}
+
+// storyKey is the canonical link without its scheme and a leading "www.",
+// so that the http, https and www variants of a story match.
+func storyKey(canonical string) string {
+	k := strings.TrimPrefix(strings.TrimPrefix(canonical, "https://"), "http://")
+	return strings.TrimPrefix(k, "www.")
+}

@@ -1,0 +1,262 @@
+package fetch
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"html"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/sanitize"
+	"github.com/mmcdole/gofeed"
+)
+
+// excerptRunes is the length of Article.Excerpt; titleRunes that of a title
+// made up from the excerpt when an item has none.
+const (
+	excerptRunes = 280
+	titleRunes   = 80
+)
+
+// normalizer turns the items of one parsed feed into articles.
+type normalizer struct {
+	src        feeds.Source
+	now        time.Time
+	base       *url.URL // the feed's site link, else the document's URL
+	feedAuthor string
+	feedLang   string
+	zone       *time.Location // for dates written without a zone
+	dayFirst   bool
+}
+
+func newNormalizer(src feeds.Source, f *gofeed.Feed, docURL *url.URL, now time.Time) *normalizer {
+	n := &normalizer{src: src, now: now.UTC(), base: docURL}
+	if u := resolveLink(f.Link, docURL); u != nil {
+		n.base = u
+	}
+	n.feedAuthor = personName(f.Authors, f.Author)
+	if n.feedAuthor == "" && f.DublinCoreExt != nil {
+		n.feedAuthor = firstNonEmpty(f.DublinCoreExt.Creator)
+	}
+	n.feedLang = f.Language
+	if n.feedLang == "" && f.DublinCoreExt != nil {
+		n.feedLang = firstNonEmpty(f.DublinCoreExt.Language)
+	}
+	n.feedLang = cleanLang(n.feedLang)
+	n.zone = zoneFor(n.feedLang)
+	n.dayFirst = dayFirstFor(n.feedLang)
+	return n
+}
+
+// article normalizes one item. It reports false for an item with nothing
+// in it: no title, link, guid or text.
+func (n *normalizer) article(it *gofeed.Item) (feeds.Article, bool) {
+	guid := strings.TrimSpace(it.GUID)
+	rawLink := it.Link
+	if rawLink == "" && len(it.Links) > 0 {
+		rawLink = it.Links[0]
+	}
+	linkURL := resolveLink(rawLink, n.base)
+	if linkURL == nil && guid != "" {
+		// RSS guids are permalinks unless isPermaLink="false"; use one that
+		// looks like a URL when the item has no link.
+		if u := resolveLink(guid, nil); u != nil && strings.Contains(guid, "://") {
+			linkURL = u
+		}
+	}
+	link := canonicalLink(linkURL)
+	contentBase := linkURL
+	if contentBase == nil {
+		contentBase = n.base
+	}
+
+	a := feeds.Article{
+		Source:  n.src.Name,
+		Link:    link,
+		Title:   sanitize.Text(it.Title),
+		Summary: sanitize.HTML(it.Description, contentBase),
+		Content: sanitize.HTML(it.Content, contentBase),
+	}
+	if a.Content != "" {
+		a.Excerpt = sanitize.Excerpt(a.Content, excerptRunes)
+	} else {
+		a.Excerpt = sanitize.Excerpt(a.Summary, excerptRunes)
+	}
+	if a.Title == "" && a.Excerpt != "" {
+		a.Title = sanitize.Excerpt(html.EscapeString(a.Excerpt), titleRunes)
+	}
+	if a.Title == "" && link == "" && guid == "" && a.Excerpt == "" {
+		return feeds.Article{}, false
+	}
+
+	a.Author = sanitize.Text(personName(it.Authors, it.Author))
+	if a.Author == "" && it.DublinCoreExt != nil {
+		a.Author = sanitize.Text(firstNonEmpty(it.DublinCoreExt.Creator))
+	}
+	if a.Author == "" {
+		a.Author = sanitize.Text(n.feedAuthor)
+	}
+	a.Categories = categories(it.Categories)
+	a.Language = n.feedLang
+	if it.DublinCoreExt != nil {
+		if l := cleanLang(firstNonEmpty(it.DublinCoreExt.Language)); l != "" {
+			a.Language = l
+		}
+	}
+
+	a.Published = n.date(it.PublishedParsed, it.Published)
+	a.Updated = n.date(it.UpdatedParsed, it.Updated)
+	if a.Published.IsZero() {
+		a.Published = a.Updated
+	}
+	if a.Published.IsZero() {
+		a.Published, _ = urlDate(n.now, mediaURLs(linkURL, it)...)
+	}
+	if a.Published.IsZero() {
+		// The time first seen; the store keeps the first one on later polls.
+		a.Published = n.now
+	}
+
+	switch {
+	case guid != "":
+		a.Identity = guid
+	case link != "":
+		a.Identity = link
+	default:
+		a.Identity = contentIdentity(a.Title, it)
+	}
+	a.ID = feeds.ArticleID(n.src.Name, a.Identity)
+	a.StoryKey = a.ID
+	if link != "" {
+		a.StoryKey = storyKey(link)
+	}
+	a.Kind = feeds.ClassifyKind(a, n.src)
+	a.Hash = feeds.ContentHash(a)
+	return a, true
+}
+
+// date returns the parsed date gofeed found, else the raw date parsed with
+// localized names, in UTC; any date more than a day ahead is clamped to
+// now, and zero is returned when there is no usable date.
+func (n *normalizer) date(parsed *time.Time, raw string) time.Time {
+	var t time.Time
+	if parsed != nil && parsed.Unix() > 86400 {
+		t = parsed.UTC()
+	} else if raw != "" {
+		t, _ = parseDate(raw, n.zone, n.dayFirst)
+	}
+	if t.After(n.now.Add(24 * time.Hour)) {
+		t = n.now
+	}
+	return t
+}
+
+// mediaURLs lists the URLs whose paths may carry an item's date: its link,
+// image, enclosures and Media RSS content and thumbnails.
+func mediaURLs(link *url.URL, it *gofeed.Item) []string {
+	var us []string
+	if link != nil {
+		us = append(us, link.String())
+	}
+	if it.Image != nil {
+		us = append(us, it.Image.URL)
+	}
+	for _, e := range it.Enclosures {
+		if e != nil {
+			us = append(us, e.URL)
+		}
+	}
+	for _, name := range []string{"content", "thumbnail"} {
+		for _, e := range it.Extensions["media"][name] {
+			us = append(us, e.Attrs["url"])
+			for _, kids := range e.Children {
+				for _, k := range kids {
+					us = append(us, k.Attrs["url"])
+				}
+			}
+		}
+	}
+	return us
+}
+
+// contentIdentity identifies an item with neither guid nor link by a hash
+// of its title and its date as written (never the time it was first seen,
+// which would change on every poll), or of its text if it has neither.
+func contentIdentity(title string, it *gofeed.Item) string {
+	h := sha256.New()
+	h.Write([]byte(title))
+	h.Write([]byte{0})
+	date := strings.TrimSpace(it.Published)
+	if date == "" {
+		date = strings.TrimSpace(it.Updated)
+	}
+	h.Write([]byte(date))
+	if title == "" && date == "" {
+		h.Write([]byte{0})
+		h.Write([]byte(it.Description))
+		h.Write([]byte{0})
+		h.Write([]byte(it.Content))
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// categories returns cats as plain text, trimmed, without empty ones and
+// without repeats (ignoring case), in their first order and spelling.
+func categories(cats []string) []string {
+	if len(cats) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(cats))
+	seen := make(map[string]bool, len(cats))
+	for _, c := range cats {
+		c = sanitize.Text(c)
+		k := strings.ToLower(c)
+		if c == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func personName(people []*gofeed.Person, legacy *gofeed.Person) string {
+	for _, p := range people {
+		if p != nil && strings.TrimSpace(p.Name) != "" {
+			return p.Name
+		}
+	}
+	if legacy != nil {
+		return legacy.Name
+	}
+	return ""
+}
+
+func firstNonEmpty(ss []string) string {
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// cleanLang tidies a language tag ("en_US " → "en-US"), dropping anything
+// that cannot be one.
+func cleanLang(l string) string {
+	l = strings.ReplaceAll(strings.TrimSpace(l), "_", "-")
+	if l == "" || len(l) > 35 {
+		return ""
+	}
+	for _, r := range l {
+		if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return ""
+		}
+	}
+	return l
+}

@@ -1,0 +1,188 @@
+package fetch
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/url"
+
+	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/mmcdole/gofeed"
+)
+
+// maxDepth bounds element nesting in XML feeds. gofeed recurses on nested
+// elements, so a few megabytes of "<a><a><a>…" would cost gigabytes and
+// could overflow the stack; real feeds nest a few dozen levels, and even
+// sloppy unescaped HTML stays far below this.
+const maxDepth = 10000
+
+// Parse parses and normalizes a feed body without any HTTP: body is read up
+// to Options.MaxBodyBytes, decoded using contentType's charset when the
+// document declares none, parsed once with gofeed and normalized. It keeps
+// the first Options.MaxItems items and returns how many more there were.
+// Every error is a *feeds.FetchError.
+func (c *Client) Parse(src feeds.Source, body io.Reader, contentType string) (arts []feeds.Article, dropped int, err error) {
+	data, ferr := c.readBody(body, -1)
+	if ferr != nil {
+		ferr.URL = src.URL
+		if ferr.Reason == "" {
+			ferr.Reason = fmt.Sprintf("reading the feed failed (%v)", ferr.Err)
+		}
+		return nil, 0, ferr
+	}
+	base, _ := url.Parse(src.URL)
+	return c.parse(src, data, contentType, base)
+}
+
+// parse is Parse on bytes already read; docURL is where they came from
+// (after redirects), against which relative links are resolved.
+func (c *Client) parse(src feeds.Source, data []byte, contentType string, docURL *url.URL) ([]feeds.Article, int, error) {
+	fail := func(reason string, err error) ([]feeds.Article, int, error) {
+		return nil, 0, &feeds.FetchError{URL: src.URL, Reason: reason, Err: err}
+	}
+	data = toUTF8(data, contentType)
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return fail("the server sent an empty response instead of a feed: check the source's url in config.yaml", nil)
+	}
+	if trimmed[0] == '<' && tooDeep(trimmed, maxDepth) {
+		return fail(fmt.Sprintf("the feed nests elements more than %d deep: it is broken or hostile, and was not parsed", maxDepth), nil)
+	}
+	feed, err := c.parser.Parse(bytes.NewReader(data))
+	if err != nil {
+		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) && looksLikeHTML(trimmed) {
+			if u := discoverFeed(data, docURL); u != "" && (docURL == nil || u != docURL.String()) {
+				return fail("this is a web page, not a feed; its feed seems to be at "+u+": use that url", err)
+			}
+			return fail("this is a web page, not a feed (an error or login page, or a site's home page): check the source's url in config.yaml", err)
+		}
+		cause := err.Error()
+		if mt, _, _ := mime.ParseMediaType(contentType); mt != "" && errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
+			cause = fmt.Sprintf("%v; the server calls it %s", err, mt)
+		}
+		return fail("the response is not a feed gofeed can read ("+cause+")", err)
+	}
+	if feed.FeedType == "json" && feed.FeedVersion == "" && feed.Title == "" && len(feed.Items) == 0 {
+		return fail("the response is JSON but not a JSON Feed: check the source's url in config.yaml", nil)
+	}
+
+	items := feed.Items
+	dropped := 0
+	if len(items) > c.opts.MaxItems {
+		dropped = len(items) - c.opts.MaxItems
+		items = items[:c.opts.MaxItems]
+	}
+	n := newNormalizer(src, feed, docURL, c.opts.Now())
+	arts := make([]feeds.Article, 0, len(items))
+	seen := make(map[string]bool, len(items))
+	for _, it := range items {
+		if it == nil {
+			continue
+		}
+		a, ok := n.article(it)
+		// A feed may repeat an item; the store must get each id once.
+		if !ok || seen[a.ID] {
+			continue
+		}
+		seen[a.ID] = true
+		arts = append(arts, a)
+	}
+	return arts, dropped, nil
+}
+
+// tooDeep reports whether XML data nests start tags more than limit deep.
+// It is a quick scan, not a parser: it skips comments, CDATA sections,
+// processing instructions and declarations, honours quoted attribute
+// values, and does not count HTML void elements, which sloppy feeds leave
+// unclosed.
+func tooDeep(data []byte, limit int) bool {
+	depth := 0
+	for i := 0; ; {
+		j := bytes.IndexByte(data[i:], '<')
+		if j < 0 || i+j+1 >= len(data) {
+			return false
+		}
+		i += j + 1
+		switch c := data[i]; {
+		case c == '/':
+			if depth > 0 {
+				depth--
+			}
+		case c == '?':
+			k := bytes.Index(data[i:], []byte("?>"))
+			if k < 0 {
+				return false
+			}
+			i += k + 2
+		case c == '!':
+			end := []byte(">")
+			switch {
+			case bytes.HasPrefix(data[i:], []byte("!--")):
+				end = []byte("-->")
+			case bytes.HasPrefix(data[i:], []byte("![CDATA[")):
+				end = []byte("]]>")
+			}
+			k := bytes.Index(data[i:], end)
+			if k < 0 {
+				return false
+			}
+			i += k + len(end)
+		case c == '_' || c == ':' || c >= 0x80 || (c|0x20 >= 'a' && c|0x20 <= 'z'):
+			nameEnd := i
+			for nameEnd < len(data) && !isSpaceOrEnd(data[nameEnd]) {
+				nameEnd++
+			}
+			name := data[i:nameEnd]
+			// Find the tag's end outside quoted attribute values.
+			var quote byte
+			k := nameEnd
+			for ; k < len(data); k++ {
+				b := data[k]
+				if quote != 0 {
+					if b == quote {
+						quote = 0
+					}
+					continue
+				}
+				if b == '"' || b == '\'' {
+					quote = b
+				} else if b == '>' {
+					break
+				}
+			}
+			if k >= len(data) {
+				return false
+			}
+			if data[k-1] != '/' && !isVoid(name) {
+				depth++
+				if depth > limit {
+					return true
+				}
+			}
+			i = k + 1
+		}
+	}
+}
+
+func isSpaceOrEnd(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '>' || b == '/'
+}
+
+// isVoid reports whether name is an HTML void element, without allocating.
+func isVoid(name []byte) bool {
+	if len(name) > 6 {
+		return false
+	}
+	var buf [6]byte
+	for i, b := range name {
+		buf[i] = b | 0x20
+	}
+	return voidElements[string(buf[:len(name)])]
+}
+
+var voidElements = map[string]bool{
+	"area": true, "base": true, "br": true, "col": true, "embed": true, "hr": true, "img": true,
+	"input": true, "link": true, "meta": true, "param": true, "source": true, "track": true, "wbr": true,
+}
