@@ -3,53 +3,10 @@ package topics
 import (
 	"net/url"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/broadsheet/broadsheet/feeds"
 )
-
-// params are the clusterer's general settings. They are tuned on the
-// story-labelled corpus as a whole (see quality_test.go), never per story.
-type params struct {
-	titleW    float64 // weight of a title word
-	excerptW  float64 // weight of a word of the excerpt
-	urlW      float64 // weight of a URL slug word absent from the title
-	catW      float64 // weight of a category word
-	entity    float64 // multiplier for names, acronyms and numbers
-	capRatio  float64 // share of capitalized sightings that makes a word a name
-	margin    float64 // added to the threshold to join a group holding the same source
-	topK      int     // strongest terms of an item used to find candidate groups
-	excerpt   int     // words of the excerpt read
-	posting   int     // a term in more groups than this is too common to find candidates
-	score     int
-	smooth    float64
-	halfLife  time.Duration
-	merge     float64 // centroid cosine at which two stories an item fits are merged
-	boiler    float64 // multiplier for a source's boilerplate terms
-	minShared int
-	minW      float64
-}
-
-var defaultParams = params{
-	titleW:    1,
-	excerptW:  0.5,
-	urlW:      0.5,
-	catW:      0.25,
-	entity:    2,
-	capRatio:  0.9,
-	margin:    0.05,
-	topK:      10,
-	excerpt:   60,
-	posting:   400,
-	score:     3,
-	smooth:    1,
-	halfLife:  12 * time.Hour,
-	merge:     0.2,
-	boiler:    0.1,
-	minShared: 1,
-	minW:      0.05,
-}
 
 // rawTerm is one term of an item before IDF weighting.
 type rawTerm struct {
