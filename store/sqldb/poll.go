@@ -11,10 +11,11 @@ import (
 	"github.com/broadsheet/broadsheet/feeds"
 )
 
-// insertRows is how many articles one INSERT carries: one statement per
-// chunk rather than per row saves a round trip per article on PostgreSQL and
-// the per-statement overhead on SQLite.
-const insertRows = 50
+// insertRows is how many articles one INSERT or UPDATE carries: one
+// statement per chunk rather than per row saves a round trip per article on
+// PostgreSQL and the per-statement overhead on SQLite. A typical poll fits
+// in one.
+const insertRows = 100
 
 // SavePoll records one poll in one transaction. The source's state row is
 // upserted first: validators, last attempt, success, status and error,
@@ -238,26 +239,54 @@ func insertSQL(rows int) string {
 	return b.String()
 }
 
+// updateCols are the columns an edit changes, after id, in the order of
+// each VALUES row; updated is cast because PostgreSQL cannot infer the type
+// of a parameter in a VALUES list.
+var updateCols = []string{"title", "link", "story_key", "summary", "content", "excerpt", "author",
+	"categories", "language", "kind", "updated", "hash"}
+
+// updateArticles rewrites edited articles in place, in chunks of one
+// statement: UPDATE … FROM (VALUES …), whose columns both databases name
+// column1, column2 ….
 func (db *DB) updateArticles(ctx context.Context, tx *sql.Tx, arts []*feeds.Article) error {
-	if len(arts) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, db.q(`UPDATE articles SET title = ?, link = ?, story_key = ?, summary = ?,
-		content = ?, excerpt = ?, author = ?, categories = ?, language = ?, kind = ?, updated = ?, hash = ?
-		WHERE id = ?`))
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for _, a := range arts {
-		cats, err := toJSON(a.Categories)
-		if err != nil {
-			return err
+	cols := len(updateCols) + 1
+	step := min(insertRows, db.dialect.MaxParams/cols)
+	args := make([]any, 0, min(len(arts), step)*cols)
+	for start := 0; start < len(arts); start += step {
+		part := arts[start:min(start+step, len(arts))]
+		args = args[:0]
+		for _, a := range part {
+			cats, err := toJSON(a.Categories)
+			if err != nil {
+				return err
+			}
+			args = append(args, a.ID, a.Title, a.Link, a.StoryKey, a.Summary, a.Content, a.Excerpt, a.Author,
+				cats, a.Language, string(a.Kind), ms(a.Updated), a.Hash)
 		}
-		if _, err := stmt.ExecContext(ctx, a.Title, a.Link, a.StoryKey, a.Summary, a.Content, a.Excerpt, a.Author,
-			cats, a.Language, string(a.Kind), ms(a.Updated), a.Hash, a.ID); err != nil {
-			return fmt.Errorf("article %s: %w", a.ID, err)
+		if _, err := tx.ExecContext(ctx, db.q(updateSQL(len(part))), args...); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+func updateSQL(rows int) string {
+	var b strings.Builder
+	b.WriteString("UPDATE articles SET ")
+	for i, c := range updateCols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s = v.column%d", c, i+2)
+	}
+	b.WriteString(" FROM (VALUES ")
+	row := "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS BIGINT), ?)"
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	b.WriteString(") AS v WHERE articles.id = v.column1")
+	return b.String()
 }

@@ -263,11 +263,25 @@ func (s *suite) testSavePoll(t *testing.T) {
 		if stats := e.save(feeds.Poll{State: stateOf("Alpha", base), Articles: in}); stats.New != len(in) || len(stats.Stored) != len(in) {
 			t.Errorf("first save: New %d, Stored %d; want %d", stats.New, len(stats.Stored), len(in))
 		}
-		in[1000].Title = "Edited"
-		in[1000] = withIDs(in[1000])
+		// Edits in several chunks, each article differently.
+		edits := 0
+		for i := 0; i < len(in); i += 5 {
+			in[i].Title = fmt.Sprintf("Edited %d", i)
+			in[i].Updated = time.Time{}
+			in[i].Categories = []string{fmt.Sprint(i)}
+			in[i] = withIDs(in[i])
+			edits++
+		}
 		stats := e.save(feeds.Poll{State: stateOf("Alpha", base), Articles: in})
-		if stats.New != 0 || stats.Updated != 1 || stats.Unchanged != len(in)-1 {
-			t.Errorf("second save: (new, updated, unchanged) = (%d, %d, %d), want (0, 1, %d)", stats.New, stats.Updated, stats.Unchanged, len(in)-1)
+		if stats.New != 0 || stats.Updated != edits || stats.Unchanged != len(in)-edits {
+			t.Errorf("second save: (new, updated, unchanged) = (%d, %d, %d), want (0, %d, %d)", stats.New, stats.Updated, stats.Unchanged, edits, len(in)-edits)
+		}
+		for _, i := range []int{0, 5, 500, 1230, 1} {
+			want := in[i]
+			want.FirstSeen = base
+			if d := diff(e.article(in[i].ID), want); d != "" {
+				t.Errorf("article %d: %s", i, d)
+			}
 		}
 	})
 	t.Run("Concurrent", func(t *testing.T) {

@@ -332,48 +332,52 @@ func (s *suite) testClaimDue(t *testing.T) {
 		}
 		e.sync(cfg...)
 		handles := []store.Store{e.s, s.handle(t, e.clk)}
-		var (
-			mu      sync.Mutex
-			claimed = map[string]string{}
-			dups    []string
-			wg      sync.WaitGroup
-			errs    = make(chan error, workers)
-		)
-		for w := range workers {
-			h := handles[w%2]
-			owner := fmt.Sprintf("replica%d-worker%d", w%2, w)
-			wg.Go(func() {
-				for {
-					names, err := h.ClaimDue(e.ctx, owner, base, 3, lease)
-					if err != nil {
-						errs <- err
-						return
-					}
-					if len(names) == 0 {
-						return
-					}
-					mu.Lock()
-					for _, n := range names {
-						if prev, ok := claimed[n]; ok {
-							dups = append(dups, fmt.Sprintf("%s by %s and %s", n, prev, owner))
+		// Several rounds, each once the previous leases have expired.
+		for round := range 3 {
+			now := base.Add(time.Duration(round) * (lease + time.Millisecond))
+			var (
+				mu      sync.Mutex
+				claimed = map[string]string{}
+				dups    []string
+				wg      sync.WaitGroup
+				errs    = make(chan error, workers)
+			)
+			for w := range workers {
+				h := handles[w%2]
+				owner := fmt.Sprintf("replica%d-worker%d", w%2, w)
+				wg.Go(func() {
+					for {
+						names, err := h.ClaimDue(e.ctx, owner, now, 3, lease)
+						if err != nil {
+							errs <- err
+							return
 						}
-						claimed[n] = owner
+						if len(names) == 0 {
+							return
+						}
+						mu.Lock()
+						for _, n := range names {
+							if prev, ok := claimed[n]; ok {
+								dups = append(dups, fmt.Sprintf("%s by %s and %s", n, prev, owner))
+							}
+							claimed[n] = owner
+						}
+						mu.Unlock()
 					}
-					mu.Unlock()
-				}
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Errorf("ClaimDue: %v", err)
-		}
-		sort.Strings(dups)
-		for _, d := range dups {
-			t.Errorf("claimed twice: %s", d)
-		}
-		if len(claimed) != sources {
-			t.Errorf("claimed %d sources, want %d", len(claimed), sources)
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Errorf("round %d: ClaimDue: %v", round, err)
+			}
+			sort.Strings(dups)
+			for _, d := range dups {
+				t.Errorf("round %d: claimed twice: %s", round, d)
+			}
+			if len(claimed) != sources {
+				t.Errorf("round %d: claimed %d sources, want %d", round, len(claimed), sources)
+			}
 		}
 	})
 }
