@@ -54,12 +54,15 @@ func (h *Handler) gorillaFeed(f feedDoc) *gfeeds.Feed {
 	return gf
 }
 
-// author is who an entry is credited to: its author, else its outlet.
+// author is who an entry is credited to, with its outlet, since most
+// readers show the author but not Atom's <source> or RSS's <source>:
+// "Lois Lane · Daily Planet", or the outlet alone. (Not "Name (Outlet)":
+// readers take that for RSS's "email (name)".)
 func (e *entry) author() string {
-	if e.Author != "" {
-		return e.Author
+	if e.Author == "" || e.Author == e.Outlet.Name {
+		return e.Outlet.Name
 	}
-	return e.Outlet.Name
+	return e.Author + " · " + e.Outlet.Name
 }
 
 // atomFeed extends gorilla's AtomFeed with what it cannot express: several

@@ -225,7 +225,7 @@ func TestHandler_XSS(t *testing.T) {
 		if got, want := f.Items[0].Title, "Breaking news"; got != want {
 			t.Errorf("title = %q, want %q", got, want)
 		}
-		if got, want := f.Items[0].Authors[0].Name, `Eve "the hacker"`; got != want {
+		if got, want := f.Items[0].Authors[0].Name, `Eve "the hacker" · Daily Planet`; got != want {
 			t.Errorf("author = %q, want %q", got, want)
 		}
 		if f.Items[0].Link != "" {

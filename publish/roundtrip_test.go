@@ -104,9 +104,9 @@ func TestHandler_RoundTripGofeed(t *testing.T) {
 						t.Errorf("item %d updated = %v, want %v", i, it.UpdatedParsed, wantUpd)
 					}
 				}
-				wantAuthor := a.Author
-				if wantAuthor == "" {
-					wantAuthor = a.Source
+				wantAuthor := a.Source
+				if a.Author != "" {
+					wantAuthor = a.Author + " · " + a.Source
 				}
 				if len(it.Authors) == 0 || it.Authors[0].Name != wantAuthor {
 					t.Errorf("item %d authors = %v, want %q", i, it.Authors, wantAuthor)

@@ -79,17 +79,14 @@ func (h *Handler) rss(f feedDoc) ([]byte, error) {
 		if ri.Content != nil && ri.Content.Content == ri.Description {
 			ri.Content = nil
 		}
-		x := &rssItem{RssItem: ri, Link: e.Link, Creator: e.Author}
+		x := &rssItem{RssItem: ri, Link: e.Link, Creator: e.author()}
 		for _, t := range e.Topics {
 			x.Categories = append(x.Categories, rssCategory{Domain: h.abs("topics/"), Name: t.Label})
 		}
 		if e.Outlet.URL != "" {
 			// RSS requires the url attribute, so a source without a usable
-			// URL is not named here (it is in dc:creator's fallback).
+			// URL is named in dc:creator only.
 			x.Source = &rssSource{URL: e.Outlet.URL, Name: e.Outlet.Name}
-		}
-		if x.Creator == "" {
-			x.Creator = e.Outlet.Name
 		}
 		doc.Channel.Items = append(doc.Channel.Items, x)
 	}

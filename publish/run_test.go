@@ -1,0 +1,167 @@
+package publish
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// hasEntry reports whether the combined Atom feed holds article id.
+func hasEntry(t *testing.T, h *Handler, id string) bool {
+	t.Helper()
+	return slices.Contains(entryIDs(t, get(t, h, "GET", "/feed.atom", nil)), idPrefix+id)
+}
+
+func TestHandler_Run(t *testing.T) {
+	t.Run("VersionChange", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			st := &versionedStore{memStore: &memStore{arts: fixtureArticles()}, version: "1"}
+			opts := fixtureOptions()
+			opts.CheckEvery = 5 * time.Second
+			opts.RefreshEvery = time.Hour
+			h := New(st, opts)
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			go h.Run(ctx)
+			synctest.Wait()
+			if h.snap.Load() == nil {
+				t.Fatal("no snapshot after Run started")
+			}
+
+			// Another replica stores an article: the version moves.
+			late := article("The Bugle", "late", "Late news", "https://bugle.example/late", at(11, 58))
+			st.mu.Lock()
+			st.arts = append(st.arts, late)
+			st.mu.Unlock()
+			time.Sleep(opts.CheckEvery)
+			synctest.Wait()
+			if hasEntry(t, h, late.ID) {
+				t.Fatal("refreshed while the version was unchanged")
+			}
+			st.mu.Lock()
+			st.version = "2"
+			st.mu.Unlock()
+			time.Sleep(opts.CheckEvery)
+			synctest.Wait()
+			if !hasEntry(t, h, late.ID) {
+				t.Error("not refreshed after the version changed")
+			}
+		})
+	})
+	t.Run("Changed", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			st := &memStore{arts: fixtureArticles()}
+			opts := fixtureOptions()
+			opts.RefreshEvery = time.Hour
+			h := New(st, opts)
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			go h.Run(ctx)
+			synctest.Wait()
+			late := article("The Bugle", "late", "Late news", "https://bugle.example/late", at(11, 58))
+			st.mu.Lock()
+			st.arts = append(st.arts, late)
+			st.mu.Unlock()
+			before := st.Query()
+			// A burst of notifications costs one or two refreshes, not ten.
+			for range 10 {
+				h.Changed()
+			}
+			synctest.Wait()
+			if !hasEntry(t, h, late.ID) {
+				t.Error("not refreshed after Changed")
+			}
+			perRefresh := 3 + len(fixtureSources) // combined, editorials, groups (none here: 2) and a query per source
+			if got := st.Query() - before; got > 2*perRefresh {
+				t.Errorf("%d queries after a burst of Changed, want at most two refreshes' (%d)", got, 2*perRefresh)
+			}
+		})
+	})
+	t.Run("RefreshEvery", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			st := &memStore{arts: fixtureArticles()} // no version: only the periodic refresh notices
+			opts := fixtureOptions()
+			opts.RefreshEvery = 5 * time.Minute
+			h := New(st, opts)
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			go h.Run(ctx)
+			synctest.Wait()
+			late := article("The Bugle", "late", "Late news", "https://bugle.example/late", at(11, 58))
+			st.mu.Lock()
+			st.arts = append(st.arts, late)
+			st.mu.Unlock()
+			time.Sleep(opts.RefreshEvery)
+			synctest.Wait()
+			if !hasEntry(t, h, late.ID) {
+				t.Error("not refreshed after RefreshEvery")
+			}
+		})
+	})
+}
+
+func TestHandler_WriteDir(t *testing.T) {
+	h, _ := newFixture(t)
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "topics", "gone.atom")
+	other := filepath.Join(dir, "topics", "README.txt")
+	for _, p := range []string{stale, other} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.WriteDir(context.Background(), dir); err != nil {
+		t.Fatalf("WriteDir: %v", err)
+	}
+	files := map[string]string{
+		"feed.atom":                    "/feed.atom",
+		"feed.rss":                     "/feed.rss",
+		"feed.json":                    "/feed.json",
+		"editorials.atom":              "/editorials.atom",
+		"topics/summit-talks.rss":      "/topics/summit-talks.rss",
+		"topics/korean-peninsula.json": "/topics/korean-peninsula.json",
+		"sources/the-bugle.json":       "/sources/the-bugle.json",
+		"sources/quiet-source.atom":    "/sources/quiet-source.atom",
+		"opml.xml":                     "/opml",
+		"index.html":                   "/",
+	}
+	for file, path := range files {
+		t.Run(strings.ReplaceAll(file, "/", "_"), func(t *testing.T) {
+			got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(file)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := body(t, get(t, h, http.MethodGet, path, nil)); string(got) != string(want) {
+				t.Errorf("%s differs from what %s serves", file, path)
+			}
+		})
+	}
+	var n int
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+			if strings.Contains(filepath.Base(p), ".tmp") {
+				t.Errorf("temporary file left: %s", p)
+			}
+		}
+		return nil
+	})
+	if want := len(h.snap.Load().files) + 1; n != want {
+		t.Errorf("%d files in the folder, want %d (the outputs and README.txt)", n, want)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale topic feed not removed: %v", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("a file that is not a feed was touched: %v", err)
+	}
+}
