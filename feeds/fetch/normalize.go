@@ -29,10 +29,11 @@ type normalizer struct {
 	feedLang   string
 	zone       *time.Location // for dates written without a zone
 	dayFirst   bool
+	jsonFeed   bool
 }
 
 func newNormalizer(src feeds.Source, f *gofeed.Feed, docURL *url.URL, now time.Time) *normalizer {
-	n := &normalizer{src: src, now: now.UTC(), base: docURL}
+	n := &normalizer{src: src, now: now.UTC(), base: docURL, jsonFeed: f.FeedType == "json"}
 	if u := resolveLink(f.Link, docURL); u != nil {
 		n.base = u
 	}
@@ -67,15 +68,17 @@ func (n *normalizer) article(it *gofeed.Item) (feeds.Article, bool) {
 		}
 	}
 	link := canonicalLink(linkURL)
-	contentBase := linkURL
-	if contentBase == nil {
-		contentBase = n.base
+	contentBase := n.base
+	if link != "" {
+		// The canonical form, so that relative links in the content come
+		// out with a lower-case host and no tracking either.
+		contentBase, _ = url.Parse(link)
 	}
 
 	a := feeds.Article{
 		Source:  n.src.Name,
 		Link:    link,
-		Title:   sanitize.Text(it.Title),
+		Title:   n.title(it.Title),
 		Summary: sanitize.HTML(it.Description, contentBase),
 		Content: sanitize.HTML(it.Content, contentBase),
 	}
@@ -135,6 +138,16 @@ func (n *normalizer) article(it *gofeed.Item) (feeds.Article, bool) {
 	a.Kind = feeds.ClassifyKind(a, n.src)
 	a.Hash = feeds.ContentHash(a)
 	return a, true
+}
+
+// title returns an item's title as plain text. JSON Feed titles are plain
+// text by definition, so "<b>" in one is text; RSS and Atom titles are
+// often HTML, or escaped HTML, and are stripped.
+func (n *normalizer) title(s string) string {
+	if n.jsonFeed {
+		return sanitize.Text(html.EscapeString(s))
+	}
+	return sanitize.Text(s)
 }
 
 // date returns the parsed date gofeed found, else the raw date parsed with
