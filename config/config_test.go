@@ -384,6 +384,11 @@ func TestParse_Errors(t *testing.T) {
 			want: []problem{{4, 5, "sources[0].knd", `did you mean "kind"?`}},
 		},
 		{
+			name: "ByteOrderMarkAndCRLF",
+			src:  "\xef\xbb\xbflog:\r\n  levle: info\r\n",
+			want: []problem{{2, 3, "log.levle", `did you mean "level"?`}},
+		},
+		{
 			name: "DuplicateKey",
 			src:  "log:\n  level: info\n  level: debug\n",
 			want: []problem{{3, 3, "log.level", "is set twice in the same block (first at line 2)"}},

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"reflect"
@@ -39,6 +40,9 @@ func parseWith(name string, data []byte, env envFunc) (*Config, error) {
 	c.meta = newMeta()
 	c.meta.pos[""] = pos{1, 1}
 
+	// Editors on Windows may start the file with a byte order mark, which
+	// YAML would otherwise read as part of the first key.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	f, err := parseYAML(data)
 	if err != nil {
 		return nil, &Error{File: name, Problems: []Problem{syntaxProblem(err)}, cause: err}
