@@ -18,8 +18,10 @@ type Store interface {
 	feeds.Claimer
 
 	// SyncSources records the configured sources: new ones become due at
-	// once, changed URLs are updated, and sources no longer configured are
-	// marked inactive (their articles stay).
+	// once, changed URLs are updated (forgetting the old URL's validators,
+	// and due at once), and sources no longer configured are marked
+	// inactive (their articles stay). It owns each source's URL and
+	// activity: SavePoll sets them only for a source it has never seen.
 	SyncSources(ctx context.Context, srcs []feeds.Source) error
 	// SourceStates lists every known source's state, active or not, with
 	// its article count, ordered by name.
@@ -36,7 +38,8 @@ type Store interface {
 	Close() error
 }
 
-// ArticleFilter selects articles. Zero fields select everything.
+// ArticleFilter selects articles. Zero fields select everything; a list that
+// is empty but not nil selects nothing. Limit <= 0 means no limit.
 type ArticleFilter struct {
 	IDs            []string
 	Sources        []string     // by Source.Name
