@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"reflect"
@@ -930,5 +931,32 @@ func TestRedactDSN(t *testing.T) {
 		if got := redactDSN(tc.in); got != tc.want {
 			t.Errorf("redactDSN(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestParse_AliasBombs checks that nested aliases cannot make a small file
+// expand without bound: decoding stops at maxNodes values with a problem.
+// Without the budget, each of these takes minutes and gigabytes.
+func TestParse_AliasBombs(t *testing.T) {
+	var merge strings.Builder
+	merge.WriteString("x-0: &a0 {workers: 1}\n")
+	for i := 1; i <= 9; i++ {
+		refs := strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 10), ", ")
+		fmt.Fprintf(&merge, "x-%d: &a%d {<<: [%s]}\n", i, i, refs)
+	}
+	merge.WriteString("fetch: *a9\n")
+
+	var list strings.Builder
+	list.WriteString("x-t: &t [" + strings.TrimSuffix(strings.Repeat("tag, ", 1000), ", ") + "]\n")
+	list.WriteString("x-s: &s {name: a, url: 'https://a.example/', tags: *t}\n")
+	list.WriteString("sources: [" + strings.TrimSuffix(strings.Repeat("*s, ", 1000), ", ") + "]\n")
+
+	for name, src := range map[string]string{"Merge": merge.String(), "List": list.String()} {
+		t.Run(name, func(t *testing.T) {
+			_, err := parseWith("bomb.yaml", []byte(src), noEnv)
+			if err == nil || !strings.Contains(err.Error(), "too large once aliases are expanded") {
+				t.Fatalf("error = %v, want the document to be too large", err)
+			}
+		})
 	}
 }

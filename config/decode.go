@@ -233,14 +233,20 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-// decode sets v from n. keyPos is where the key naming this value is, used
-// when the value itself is empty.
-func (d *decoder) decode(n ast.Node, v reflect.Value, path string, keyPos pos) {
+// spend counts one value read at n against maxNodes, reporting the first
+// time the budget runs out; it returns false once it has.
+func (d *decoder) spend(n ast.Node) bool {
 	d.budget--
 	if d.budget == 0 {
 		d.add(nodePos(n), "", "the document is too large once aliases are expanded (more than %d values)", maxNodes)
 	}
-	if d.budget <= 0 {
+	return d.budget > 0
+}
+
+// decode sets v from n. keyPos is where the key naming this value is, used
+// when the value itself is empty.
+func (d *decoder) decode(n ast.Node, v reflect.Value, path string, keyPos pos) {
+	if !d.spend(n) {
 		return
 	}
 	n, ok := d.resolve(n, path)
@@ -319,6 +325,9 @@ type entry struct {
 // after the mapping's own keys and never override them; a key written twice
 // is a problem.
 func (d *decoder) entries(n ast.Node, path string, depth int) ([]entry, bool) {
+	if d.budget <= 0 {
+		return nil, true // reported already; stop expanding merges
+	}
 	var values []*ast.MappingValueNode
 	switch m := n.(type) {
 	case *ast.MappingNode:
@@ -377,6 +386,9 @@ func (d *decoder) entries(n ast.Node, path string, depth int) ([]entry, bool) {
 				continue
 			}
 			for _, e := range es {
+				if !d.spend(e.value) {
+					return out, true
+				}
 				if _, dup := seen[e.key]; !dup {
 					seen[e.key] = e.pos
 					out = append(out, e)
