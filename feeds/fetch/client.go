@@ -259,7 +259,7 @@ func (c *Client) netError(ctx context.Context, src feeds.Source, host string, er
 		fe.Reason = fmt.Sprintf("%s cannot be reached from here (no route): check the network; broadsheet will try again later", host)
 	case errors.As(err, &certErr) || errors.As(err, &unknown) || errors.As(err, &hostErr) || errors.As(err, &invalid):
 		fe.Reason = fmt.Sprintf("the server's TLS certificate is not valid (%v): the site is misconfigured, and broadsheet does not fetch insecurely", err)
-	case errors.As(err, &recErr):
+	case errors.As(err, &recErr) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		fe.Reason = "the server does not speak TLS (https) on this port: try http:// in the source's url"
 	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		fe.Reason = "the server closed the connection before the feed was complete; broadsheet will try again later"
