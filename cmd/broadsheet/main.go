@@ -73,6 +73,8 @@ func commands() []command {
 		{"fetch", "[--source NAME]", "poll every source (or one) now and print what changed", (*Main).cmdFetch},
 		{"sources", "", "show each source's polling status", (*Main).cmdSources},
 		{"items", "[--since 24h] [--source NAME] [--json]", "list stored items", (*Main).cmdItems},
+		{"serve", "[--listen ADDR]", "serve the republished feeds, OPML, page and /healthz only, without polling", (*Main).cmdServe},
+		{"publish", "--out DIR", "write the republished feeds, OPML and page into DIR for static hosting", (*Main).cmdPublish},
 		{"check", "", "validate the configuration and print a summary", (*Main).cmdCheck},
 		{"version", "", "print the version", (*Main).cmdVersion},
 	}
