@@ -155,10 +155,14 @@ func (n *normalizer) title(s string) string {
 // now, and zero is returned when there is no usable date.
 func (n *normalizer) date(parsed *time.Time, raw string) time.Time {
 	var t time.Time
-	if parsed != nil && parsed.Unix() > 86400 {
+	if parsed != nil && !parsed.IsZero() {
 		t = parsed.UTC()
 	} else if raw != "" {
 		t, _ = parseDate(raw, n.zone, n.dayFirst)
+	}
+	if t.Unix() <= 86400 {
+		// Zero, or the Unix epoch that broken feeds print for "no date".
+		return time.Time{}
 	}
 	if t.After(n.now.Add(24 * time.Hour)) {
 		t = n.now
