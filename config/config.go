@@ -24,8 +24,11 @@
 // line numbers stay those of the file.
 //
 // Durations are Go durations or whole days first ("7d", "1d12h"); sizes
-// are bytes or a number and a unit ("16MiB", "512KB"). Top-level keys
-// starting with "x-" are ignored, to hold YAML anchors for reuse.
+// are bytes or a number and a unit ("16MiB", "512KB"). A key with no value
+// keeps its default (an empty smtp: means no smtp); a single text value may
+// stand for a one-item list (to: reader@example.com). Top-level keys
+// starting with "x-" are ignored, to hold YAML anchors for reuse; "<<"
+// merge keys work.
 package config
 
 import "time"
