@@ -66,7 +66,7 @@ func canonicalLink(u *url.URL) string {
 	c.ForceQuery = false
 
 	host, port := strings.ToLower(c.Hostname()), c.Port()
-	host = strings.TrimSuffix(host, ".")
+	host = strings.TrimRight(host, ".")
 	if host == "" {
 		return ""
 	}
@@ -115,9 +115,26 @@ func stripTracking(raw string) string {
 		if b.Len() > 0 {
 			b.WriteByte('&')
 		}
-		b.WriteString(part)
+		escapeQueryPart(&b, part)
 	}
 	return b.String()
+}
+
+// escapeQueryPart writes part with the bytes that may not stand raw in a
+// URL (controls, spaces, non-ASCII, invalid UTF-8) percent-encoded, and
+// everything else, existing escapes included, as it was.
+func escapeQueryPart(b *strings.Builder, part string) {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(part); i++ {
+		c := part[i]
+		if c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '`' || c == '#' {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+			continue
+		}
+		b.WriteByte(c)
+	}
 }
 
 // storyKey is the canonical link without its scheme and a leading "www.",
