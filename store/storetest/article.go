@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -186,6 +187,18 @@ func (s *suite) testSavePoll(t *testing.T) {
 					t.Errorf("state: got %v, want ErrNotFound", err)
 				}
 			})
+		}
+	})
+	t.Run("CancelledContext", func(t *testing.T) {
+		e := s.setup(t)
+		ctx, cancel := context.WithCancel(e.ctx)
+		cancel()
+		a := art("Alpha", 1, base)
+		if _, err := e.s.SavePoll(ctx, feeds.Poll{State: stateOf("Alpha", base), Articles: []feeds.Article{a}}); err == nil {
+			t.Fatal("got nil error, want one")
+		}
+		if _, err := e.s.Article(e.ctx, a.ID); !errors.Is(err, feeds.ErrNotFound) {
+			t.Errorf("article: got %v, want ErrNotFound", err)
 		}
 	})
 	t.Run("Defaults", func(t *testing.T) {
