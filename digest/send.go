@@ -207,7 +207,7 @@ func (s *Service) deliver(ctx context.Context, d Digest, rep *Report) (err error
 	if err != nil {
 		return err
 	}
-	r := &run{s: s, d: d, rep: rep, tries: map[store.DeliveryKey]int{}, index: map[store.DeliveryKey]int{}}
+	r := &run{s: s, d: d, rep: rep, tries: map[store.DeliveryKey]int{}, index: map[store.DeliveryKey]int{}, handed: map[store.DeliveryKey]bool{}}
 	defer func() {
 		if r.conn != nil {
 			if cerr := r.conn.Close(); cerr != nil {
@@ -236,6 +236,11 @@ func (s *Service) deliver(ctx context.Context, d Digest, rep *Report) (err error
 		}
 		name, known := display[del.Recipient]
 		switch {
+		case r.handed[del.DeliveryKey]:
+			// Sent in this run, but recording it failed and its lease
+			// lapsed: record it now rather than send it again.
+			r.finish(del, store.DeliverySent, nil)
+			continue
 		case !known:
 			r.finish(del, store.DeliveryCancelled, errors.New("no longer a recipient of this digest"))
 			continue
@@ -263,13 +268,14 @@ func (s *Service) deliver(ctx context.Context, d Digest, rep *Report) (err error
 
 // run is the state of one deliver loop.
 type run struct {
-	s     *Service
-	d     Digest
-	rep   *Report
-	conn  Conn
-	fails int                       // consecutive failures to connect
-	tries map[store.DeliveryKey]int // attempts in this run
-	index map[store.DeliveryKey]int // into rep.Results
+	s      *Service
+	d      Digest
+	rep    *Report
+	conn   Conn
+	fails  int                        // consecutive failures to connect
+	tries  map[store.DeliveryKey]int  // attempts in this run
+	index  map[store.DeliveryKey]int  // into rep.Results
+	handed map[store.DeliveryKey]bool // accepted by the mailer in this run
 }
 
 // send hands one claimed delivery to the mailer and records the outcome.
@@ -297,6 +303,7 @@ func (r *run) send(ctx context.Context, del store.Delivery, msg *Message, now ti
 	case err == nil:
 		r.fails = 0
 		r.tries[del.DeliveryKey]++
+		r.handed[del.DeliveryKey] = true
 		r.finish(del, store.DeliverySent, nil)
 	case !IsTemporary(err):
 		r.tries[del.DeliveryKey]++
@@ -396,8 +403,14 @@ func (r *run) nextWake(ctx context.Context, now time.Time) (wait time.Duration, 
 			}
 			at = del.NextAttempt
 		case store.DeliverySending:
+			if del.Owner == r.s.o.Owner {
+				// Ours, and its outcome could not be recorded: it is not
+				// sent again in this run; a later run takes it over once
+				// the lease lapses (see the package comment).
+				continue
+			}
 			busy++
-			at = del.LeaseUntil
+			at = del.LeaseUntil.Add(time.Millisecond) // a lease is over once it is in the past
 			if poll := now.Add(pollBusy); poll.Before(at) {
 				at = poll
 			}
