@@ -25,6 +25,7 @@ func benchArticles(n int) []feeds.Article {
 		a := article(src, fmt.Sprint(i), fmt.Sprintf("Story %d: lawmakers weigh a proposal on the budget", i),
 			fmt.Sprintf("https://outlet.example/2026/03/10/story-%d", i), now.Add(-time.Duration(i)*7*time.Minute))
 		a.Summary, a.Content, a.Author = para, para+para+para, "A. Reporter"
+		a.Hash = feeds.ContentHash(a)
 		out = append(out, a)
 	}
 	return out

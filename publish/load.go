@@ -42,6 +42,18 @@ type entry struct {
 	Outlet    outlet
 	Topics    []topicRef
 	Also      []string // other outlets carrying the same story, in the combined feeds
+	key       string   // see reuseKey
+}
+
+// reuseKey names everything an entry is made of, so that the next Refresh
+// can reuse it while the article is unchanged; "" when the article has no
+// content hash to go by.
+func reuseKey(a feeds.Article) string {
+	if a.Hash == "" {
+		return ""
+	}
+	return strings.Join([]string{a.Hash, a.Source, string(a.Kind), a.StoryKey, a.Excerpt,
+		a.Published.UTC().String(), a.Updated.UTC().String(), a.FirstSeen.UTC().String()}, "\x00")
 }
 
 // outlet is the source an entry came from.
@@ -89,7 +101,8 @@ func (h *Handler) load(ctx context.Context) (*data, error) {
 			return nil, fmt.Errorf("topic groups: %w", err)
 		}
 	}
-	p := newPreparer(h.opts.Sources)
+	p := newPreparer(h.opts.Sources, h.prepared)
+	defer func() { h.prepared = p.cache }()
 
 	// Topic groups first, with one query for all their articles: entries
 	// carry their topics as categories in every output.
@@ -207,12 +220,13 @@ func cleanGroups(gs []Group) []Group {
 // outputs share them.
 type preparer struct {
 	sources map[string]feeds.Source
-	cache   map[string]*entry
+	cache   map[string]*entry // this Refresh's entries, by article id
+	prev    map[string]*entry // the previous Refresh's, reused when unchanged
 	topics  map[string][]topicRef
 }
 
-func newPreparer(srcs []feeds.Source) *preparer {
-	p := &preparer{sources: map[string]feeds.Source{}, cache: map[string]*entry{}, topics: map[string][]topicRef{}}
+func newPreparer(srcs []feeds.Source, prev map[string]*entry) *preparer {
+	p := &preparer{sources: map[string]feeds.Source{}, cache: map[string]*entry{}, prev: prev, topics: map[string][]topicRef{}}
 	for _, s := range srcs {
 		p.sources[s.Name] = s
 	}
@@ -231,6 +245,15 @@ func (p *preparer) entries(arts []feeds.Article) []*entry {
 func (p *preparer) entry(a feeds.Article) *entry {
 	if e, ok := p.cache[a.ID]; ok {
 		return e
+	}
+	key := reuseKey(a)
+	if old, ok := p.prev[a.ID]; ok && key != "" && old.key == key {
+		// Sanitizing is most of preparing: an unchanged article is reused,
+		// with this Refresh's topics.
+		e := *old
+		e.Topics = p.topics[a.ID]
+		p.cache[a.ID] = &e
+		return &e
 	}
 	link := safeURL(a.Link)
 	var base *url.URL
@@ -252,6 +275,7 @@ func (p *preparer) entry(a feeds.Article) *entry {
 		Outlet:    outlet{Name: a.Source, Slug: feeds.Slugify(a.Source)},
 		FirstSeen: utcSecond(a.FirstSeen),
 		Topics:    p.topics[a.ID],
+		key:       key,
 	}
 	if src, ok := p.sources[a.Source]; ok {
 		e.Outlet.URL = safeURL(src.URL)

@@ -97,13 +97,14 @@ type Options struct {
 // Handler serves the republished feeds, the OPML, the page and /healthz. It
 // is an http.Handler; its methods are safe for concurrent use.
 type Handler struct {
-	store   Store
-	opts    Options
-	base    *url.URL
-	maxAge  string // the Cache-Control value
-	snap    atomic.Pointer[snapshot]
-	mu      sync.Mutex // serializes Refresh, so an older snapshot never replaces a newer
-	changed chan struct{}
+	store    Store
+	opts     Options
+	base     *url.URL
+	maxAge   string // the Cache-Control value
+	snap     atomic.Pointer[snapshot]
+	mu       sync.Mutex        // serializes Refresh, so an older snapshot never replaces a newer
+	prepared map[string]*entry // the last Refresh's entries; guarded by mu
+	changed  chan struct{}
 }
 
 // New returns a Handler over st. It serves 503 until the first Refresh.

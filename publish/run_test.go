@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/broadsheet/broadsheet/feeds"
 )
 
 // hasEntry reports whether the combined Atom feed holds article id.
@@ -163,5 +165,45 @@ func TestHandler_WriteDir(t *testing.T) {
 	}
 	if _, err := os.Stat(other); err != nil {
 		t.Errorf("a file that is not a feed was touched: %v", err)
+	}
+}
+
+// TestHandler_RefreshSeesEdits checks that entries reused between
+// Refreshes (unchanged articles are not sanitized again) give way to an
+// edited article's new text.
+func TestHandler_RefreshSeesEdits(t *testing.T) {
+	arts := fixtureArticles()
+	for i := range arts {
+		arts[i].Hash = feeds.ContentHash(arts[i])
+	}
+	st := &memStore{arts: arts}
+	h := New(st, fixtureOptions())
+	if err := h.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before := body(t, get(t, h, "GET", "/feed.json", nil))
+	if err := h.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if again := body(t, get(t, h, "GET", "/feed.json", nil)); string(again) != string(before) {
+		t.Fatal("a Refresh of unchanged data changed the feed")
+	}
+	st.mu.Lock()
+	st.arts[0].Title = "Leaders strike a deal at the climate summit"
+	st.arts[0].Summary = "<p>A deal, at last.</p>"
+	st.arts[0].Hash = feeds.ContentHash(st.arts[0])
+	st.arts[1].Kind = feeds.KindEditorial // a change the content hash does not cover
+	st.mu.Unlock()
+	if err := h.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := string(body(t, get(t, h, "GET", "/feed.json", nil))) + string(body(t, get(t, h, "GET", "/feed.atom", nil)))
+	for _, want := range []string{"Leaders strike a deal at the climate summit", "A deal, at last.", `"kind": "editorial"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("after the edit, the feeds lack %q", want)
+		}
+	}
+	if strings.Contains(got, "Leaders meet at climate summit") {
+		t.Error("after the edit, the feeds still have the old title")
 	}
 }

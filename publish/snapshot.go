@@ -45,9 +45,29 @@ func (s *snapshot) add(o *output, paths ...string) {
 	s.files = append(s.files, o)
 }
 
-// newOutput hashes and compresses body. The ETag depends on the bytes only,
-// so replicas rendering the same data send the same validators.
-func newOutput(file, ctype string, body []byte, modified time.Time) (*output, error) {
+// outputs builds outputs for one render: it hashes each body and gzips it,
+// reusing the previous snapshot's compressed bytes when a body has not
+// changed (most outputs, after a poll of one source) and one compressor
+// throughout.
+type outputs struct {
+	prev map[string]*output // by file, from the previous snapshot
+	zw   *gzip.Writer
+	buf  bytes.Buffer
+}
+
+func newOutputs(prev *snapshot) *outputs {
+	ob := &outputs{prev: map[string]*output{}}
+	if prev != nil {
+		for _, o := range prev.files {
+			ob.prev[o.file] = o
+		}
+	}
+	return ob
+}
+
+// add returns the output for body. The ETag depends on the bytes only, so
+// replicas rendering the same data send the same validators.
+func (ob *outputs) add(file, ctype string, body []byte, modified time.Time) (*output, error) {
 	sum := sha256.Sum256(body)
 	tag := base64.RawURLEncoding.EncodeToString(sum[:15])
 	o := &output{
@@ -59,19 +79,27 @@ func newOutput(file, ctype string, body []byte, modified time.Time) (*output, er
 		modified: modified.UTC().Truncate(time.Second),
 		csp:      "default-src 'none'; sandbox",
 	}
-	var b bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
-	if err != nil {
-		return nil, err
+	if p := ob.prev[file]; p != nil && p.etag == o.etag {
+		o.body, o.gz = p.body, p.gz
+		return o, nil
 	}
-	if _, err := zw.Write(body); err != nil {
+	ob.buf.Reset()
+	if ob.zw == nil {
+		var err error
+		if ob.zw, err = gzip.NewWriterLevel(&ob.buf, gzip.BestCompression); err != nil {
+			return nil, err
+		}
+	} else {
+		ob.zw.Reset(&ob.buf)
+	}
+	if _, err := ob.zw.Write(body); err != nil {
 		return nil, fmt.Errorf("gzip %s: %w", file, err)
 	}
-	if err := zw.Close(); err != nil {
+	if err := ob.zw.Close(); err != nil {
 		return nil, fmt.Errorf("gzip %s: %w", file, err)
 	}
-	if b.Len() < len(body) {
-		o.gz = b.Bytes()
+	if ob.buf.Len() < len(body) {
+		o.gz = bytes.Clone(ob.buf.Bytes())
 	}
 	return o, nil
 }
@@ -79,6 +107,7 @@ func newOutput(file, ctype string, body []byte, modified time.Time) (*output, er
 // render turns d into a snapshot.
 func (h *Handler) render(d *data) (*snapshot, error) {
 	s := &snapshot{paths: map[string]*output{}}
+	ob := newOutputs(h.snap.Load())
 	page := h.abs("")
 	feedsList := []feedDoc{
 		{
@@ -129,7 +158,7 @@ func (h *Handler) render(d *data) (*snapshot, error) {
 				return nil, fmt.Errorf("render %s.%s: %w", f.Name, r.ext, err)
 			}
 			file := f.Name + "." + r.ext
-			o, err := newOutput(file, r.ctype, body, f.Updated)
+			o, err := ob.add(file, r.ctype, body, f.Updated)
 			if err != nil {
 				return nil, err
 			}
@@ -141,7 +170,7 @@ func (h *Handler) render(d *data) (*snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("render opml: %w", err)
 	}
-	o, err := newOutput("opml.xml", typeOPML, body, time.Time{})
+	o, err := ob.add("opml.xml", typeOPML, body, time.Time{})
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +184,7 @@ func (h *Handler) render(d *data) (*snapshot, error) {
 	for _, g := range d.Groups {
 		pageTime = latest(pageTime, newest(g.Entries))
 	}
-	if o, err = newOutput("index.html", typeHTML, body, pageTime); err != nil {
+	if o, err = ob.add("index.html", typeHTML, body, pageTime); err != nil {
 		return nil, err
 	}
 	o.csp = pageCSP
