@@ -40,8 +40,9 @@ type jsonTopic struct {
 	URL   string `json:"feed_url"`
 }
 
-// extAbout documents the extension, as JSON Feed asks extensions to do.
-const extAbout = "https://github.com/broadsheet/broadsheet#republished-feeds"
+// extAbout documents the extension, as JSON Feed asks extensions to do: the
+// package documentation describes it.
+const extAbout = "https://pkg.go.dev/github.com/broadsheet/broadsheet/publish"
 
 func (h *Handler) json(f feedDoc) ([]byte, error) {
 	jf := (&gfeeds.JSON{Feed: h.gorillaFeed(f)}).JSONFeed()

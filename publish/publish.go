@@ -2,6 +2,28 @@
 // feed per topic and per source (Atom, RSS and JSON Feed, through
 // gorilla/feeds), the sources as OPML, an HTML page and a health check.
 //
+// Paths, each feed in the three formats .atom, .rss and .json:
+//
+//	/feed.*              every source, newest first; a story several sources
+//	                     carry (same Article.StoryKey) appears once
+//	/editorials.*        the same, editorials and opinion pieces only
+//	/topics/{slug}.*     one topic (a configured topic or a story)
+//	/sources/{slug}.*    one configured source, feeds.Slugify(name)
+//	/opml, /opml.xml     the configured sources as OPML 2.0
+//	/, /index.html       the page: topics covered by most outlets first
+//	/healthz             JSON status; 503 when the store does not answer
+//
+// Editorial-only feeds are paths rather than a ?kind= parameter, so that the
+// static copy written by WriteDir has them too.
+//
+// Entry ids are "tag:broadsheet,2026:article/" + Article.ID: the same in
+// every feed, on every replica, across restarts and changes of address.
+// Titles and author names are text that reads the same as HTML; summaries
+// and contents are sanitized again on output. JSON Feed items carry an
+// "_broadsheet" extension object: outlet {name, feed_url}, kind, topics
+// [{slug, label, kind, feed_url}] and also_in (the other outlets carrying
+// the story, in the combined feeds).
+//
 // Everything is rendered once, when the data changes (Refresh), into an
 // immutable snapshot that requests only look up: serving a feed costs no
 // query and no rendering. Renderings are deterministic (no render time in
