@@ -56,6 +56,7 @@ func styleOf(toks []token) caseStyle {
 // in Title Case headlines where capitals say nothing.
 type stats interface {
 	capitalized(term string) (cap, low int)
+	stem(word string) string
 }
 
 // analyze turns an article into weighted terms: title words, the first
@@ -89,13 +90,56 @@ func analyze(a feeds.Article, p *params, st stats) []rawTerm {
 			toks = toks[:limit]
 		}
 		style := styleOf(toks)
+		// run collects consecutive names ("Kim Jong Un", "US Navy"). A
+		// run of two or more counts as one name, boosted, while its words
+		// count as plain words: "North Korea" and "South Korea" then share
+		// only "korea", not two names.
+		type name struct {
+			term string
+			cap  bool
+		}
+		var run []name
+		// pending is a capitalized first word not known to be a name: it
+		// joins a name that follows it ("North" in "North Korea fires"),
+		// else it counts as a plain word.
+		pending := ""
+		push := func(n name) {
+			if pending != "" {
+				run = append(run, name{term: pending})
+				pending = ""
+			}
+			run = append(run, n)
+		}
+		flush := func() {
+			if pending != "" {
+				add(pending, fw, false, false)
+				pending = ""
+			}
+			switch {
+			case len(run) == 1:
+				add(run[0].term, fw*p.entity, run[0].cap, false)
+			case len(run) > 1:
+				words := make([]string, len(run))
+				for i, n := range run {
+					add(n.term, fw*p.runWord, n.cap, false)
+					words[i] = n.term
+				}
+				add(strings.Join(words, " "), fw*p.entity, false, false)
+			}
+			run = run[:0]
+		}
 		for _, t := range toks {
+			if t.start || t.brk {
+				flush()
+			}
 			switch t.kind {
 			case kindCJK:
+				flush()
 				for _, g := range cjkGrams(t.text) {
 					add(g, fw, false, false)
 				}
 			case kindNumber:
+				flush()
 				w := fw
 				if len(t.text) >= 3 && !isYear(t.text) {
 					w *= p.entity
@@ -103,33 +147,43 @@ func analyze(a feeds.Article, p *params, st stats) []rawTerm {
 				add(t.text, w, false, false)
 			default:
 				if len(t.text) < 2 {
+					flush()
 					continue
 				}
 				if t.caps && style != allCaps && len(t.text) <= 6 {
-					add(stem(t.text), fw*p.entity, false, false)
+					push(name{term: st.stem(t.text)})
 					continue
 				}
 				if stopWords[t.text] {
+					flush()
 					continue
 				}
-				term := stem(t.text)
+				term := st.stem(t.text)
 				// Every capitalized word seen past a sentence start and
 				// every lower-case one count towards learning which words
 				// are names, for Title Case texts where capitals say little
 				// by themselves.
 				cap := t.upper && !t.start && style != allCaps
 				low := !t.upper
-				name := cap && style == sentenceCase
-				if !name && !low {
-					name = isName(term)
+				isN := cap && style == sentenceCase
+				if !isN && !low {
+					isN = isName(term)
 				}
-				w := fw
-				if name {
-					w *= p.entity
+				if isN {
+					push(name{term, cap})
+					continue
 				}
-				add(term, w, cap, low)
+				flush()
+				if t.start && t.upper && style == sentenceCase {
+					if _, l := st.capitalized(term); l == 0 {
+						pending = term
+						continue
+					}
+				}
+				add(term, fw, cap, low)
 			}
 		}
+		flush()
 	}
 	text(a.Title, p.titleW, 0)
 	if p.urlW > 0 {
@@ -137,7 +191,7 @@ func analyze(a feeds.Article, p *params, st stats) []rawTerm {
 			if len(w) < 2 || stopWords[w] {
 				continue
 			}
-			term := stem(w)
+			term := st.stem(w)
 			if acc[term] != nil { // in the title, or repeated in the URL
 				continue
 			}
@@ -160,7 +214,7 @@ func analyze(a feeds.Article, p *params, st stats) []rawTerm {
 						add(g, p.catW, false, false)
 					}
 				case len(t.text) >= 2 && !stopWords[t.text]:
-					add(stem(t.text), p.catW, false, false)
+					add(st.stem(t.text), p.catW, false, false)
 				}
 			}
 		}

@@ -20,7 +20,7 @@ const DefaultWindow = 72 * time.Hour
 // Options.Threshold is zero. It sits in the middle of the range where the
 // labelled headlines of the shared corpus are grouped well (see
 // TestQuality_Stories, which reports it and its neighbours).
-const DefaultThreshold = 0.25
+const DefaultThreshold = 0.2
 
 // Options tunes a Clusterer. The zero value is ready to use.
 type Options struct {
@@ -108,6 +108,9 @@ type Clusterer struct {
 	terms []termInfo
 	free  []uint32
 
+	touched []*group // scratch for choose
+	stems   map[string]string
+
 	srcDocs  map[string]int32 // items in the window per source
 	srcTerms map[srcTerm]int32
 }
@@ -120,6 +123,7 @@ type params struct {
 	urlW      float64       // weight of a URL slug word the title lacks
 	catW      float64       // weight of a category word
 	entity    float64       // multiplier for names, acronyms and numbers
+	runWord   float64       // weight of each word of a multi-word name
 	capRatio  float64       // share of capitalized sightings that makes a word a name
 	margin    float64       // added to the threshold to join a story holding the same source
 	halfLife  time.Duration // silence after which a story's pull is halved
@@ -127,7 +131,7 @@ type params struct {
 	boiler    float64       // multiplier for a source's boilerplate terms
 	minShared int           // stories this small need two shared terms, not one
 	minW      float64       // weight a term needs to count as shared
-	topK      int           // strongest terms of an item used to find candidates
+	minCover  float64       // share of each side's weight small stories must share
 	posting   int           // a term in more stories than this finds no candidates
 	excerpt   int           // words of the excerpt read
 }
@@ -138,6 +142,7 @@ var defaultParams = params{
 	urlW:      0.5,
 	catW:      0.25,
 	entity:    2,
+	runWord:   1,
 	capRatio:  0.9,
 	margin:    0.05,
 	halfLife:  12 * time.Hour,
@@ -145,7 +150,7 @@ var defaultParams = params{
 	boiler:    0.1,
 	minShared: 1,
 	minW:      0.05,
-	topK:      10,
+	minCover:  0.3,
 	posting:   400,
 	excerpt:   60,
 }
@@ -166,6 +171,7 @@ func NewClusterer(opts Options) *Clusterer {
 		groups:    map[string]*group{},
 		keys:      map[string]*group{},
 		vocab:     map[string]uint32{},
+		stems:     map[string]string{},
 		srcDocs:   map[string]int32{},
 		srcTerms:  map[srcTerm]int32{},
 	}

@@ -19,7 +19,13 @@ type termInfo struct {
 	term     string
 	df       int32
 	cap, low int32
-	groups   []*group // postings: stories whose centroid holds the term
+	post     []posting // stories whose centroid holds the term
+}
+
+// posting is one story holding a term, with its centroid entry for it.
+type posting struct {
+	g *group
+	e *centEntry
 }
 
 type docTerm struct {
@@ -52,7 +58,8 @@ type group struct {
 	sources    map[string]int
 	label      *doc
 	labelScore float64
-	mark       uint64 // last seq this group was scored for
+	mark       uint64 // the item acc was accumulated for
+	acc        fit
 	last       time.Time
 }
 
@@ -83,7 +90,7 @@ func (c *Clusterer) newDoc(a feeds.Article, id string, t time.Time) *doc {
 		// A term that nearly only this source uses, in a good share of
 		// its items, is its boilerplate ("- WDRB 41 Louisville News"),
 		// not news: it would tie the source's unrelated items together.
-		if ns := c.srcTerms[srcTerm{d.source, dt.id}]; ns >= 3 && 10*ns >= 8*df && 10*ns >= 3*srcN {
+		if ns := c.srcTerms[srcTerm{d.source, dt.id}]; ns >= 2 && 10*ns >= 8*df && 10*ns >= 3*srcN {
 			dt.w *= c.p.boiler
 		}
 		norm += dt.w * dt.w
@@ -105,6 +112,22 @@ func (c *Clusterer) capitalized(term string) (int, int) {
 	}
 	return 0, 0
 }
+
+// stem is the package's stem with a cache: the same words come back all
+// day. The cache is dropped when full, so it stays bounded.
+func (c *Clusterer) stem(w string) string {
+	if s, ok := c.stems[w]; ok {
+		return s
+	}
+	if len(c.stems) >= maxStems {
+		clear(c.stems)
+	}
+	s := stem(w)
+	c.stems[w] = s
+	return s
+}
+
+const maxStems = 1 << 16
 
 func (c *Clusterer) intern(term string) uint32 {
 	if id, ok := c.vocab[term]; ok {
@@ -137,41 +160,63 @@ func (c *Clusterer) choose(d *doc) []candidate {
 			return []candidate{{g, 1}}
 		}
 	}
-	top := make([]docTerm, len(d.terms))
-	copy(top, d.terms)
-	slices.SortFunc(top, func(x, y docTerm) int {
-		if x.w != y.w {
-			if x.w > y.w {
-				return -1
-			}
-			return 1
-		}
-		return int(x.id) - int(y.id)
-	})
-	if len(top) > c.p.topK {
-		top = top[:c.p.topK]
-	}
-	var out []candidate
-	for _, tt := range top {
-		post := c.terms[tt.id].groups
+	// Score every story sharing a term with d at once, term by term, so
+	// that the cost is the length of the postings walked, not the number
+	// of stories times the terms of d. Terms held by too many stories do
+	// not bring candidates in; they still count for those found.
+	touched := c.touched[:0]
+	var common []docTerm
+	for _, t := range d.terms {
+		post := c.terms[t.id].post
 		if len(post) > c.p.posting {
+			common = append(common, t)
 			continue
 		}
-		for _, g := range post {
-			if g.mark == d.seq {
-				continue
+		for _, p := range post {
+			g := p.g
+			if g.mark != d.seq {
+				g.mark, g.acc = d.seq, fit{}
+				touched = append(touched, g)
 			}
-			g.mark = d.seq
-			sim := c.score(g, d) * c.decay(d.t.Sub(g.last))
-			need := c.threshold
-			if g.sources[d.source] > 0 {
-				need += c.p.margin
+			c.accumulate(&g.acc, g, t, p.e)
+		}
+	}
+	for _, t := range common {
+		// Walk the postings or look the term up in each story found,
+		// whichever is shorter.
+		if post := c.terms[t.id].post; len(post) < 4*len(touched) {
+			for _, p := range post {
+				if p.g.mark == d.seq {
+					c.accumulate(&p.g.acc, p.g, t, p.e)
+				}
 			}
-			if sim >= need {
-				out = append(out, candidate{g, sim})
+			continue
+		}
+		for _, g := range touched {
+			if e := g.cent[t.id]; e != nil {
+				c.accumulate(&g.acc, g, t, e)
 			}
 		}
 	}
+	var out []candidate
+	for _, g := range touched {
+		// Decay and the same-source margin only lower a score or raise
+		// the bar: skip their cost when the score cannot pass anyway.
+		sim := c.final(g, &g.acc)
+		if sim < c.threshold {
+			continue
+		}
+		sim *= c.decay(d.t.Sub(g.last))
+		need := c.threshold
+		if g.sources[d.source] > 0 {
+			need += c.p.margin
+		}
+		if sim >= need {
+			out = append(out, candidate{g, sim})
+		}
+	}
+	clear(touched)
+	c.touched = touched[:0]
 	slices.SortFunc(out, func(x, y candidate) int {
 		switch {
 		case x.sim > y.sim:
@@ -267,7 +312,7 @@ func (c *Clusterer) absorb(keep, gone *group) {
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		c.unpost(id, gone, gone.cent[id].pos)
+		c.unpost(id, gone.cent[id])
 	}
 	delete(c.groups, gone.id)
 	for _, d := range gone.docs {
@@ -289,35 +334,48 @@ func (c *Clusterer) newGroup(id, slug string, d *doc) *group {
 	return g
 }
 
-// score is how well d fits g: the sum, over the terms they share, of the
-// term's weight in d times the geometric mean of its typicality in g (the
-// share of g's items that have it, smoothed by one so that small stories
-// need more evidence) and its specificity to g (the share of the other
-// items in the window that have it which are in g). A big story's own
-// words keep their pull however common the story makes them in the window,
-// unlike with plain TF-IDF cosine, while words common to many stories
-// count little. One shared word is not enough to join a single item: that
-// is how unrelated headlines collide ("criminal" and "criminally").
-func (c *Clusterer) score(g *group, d *doc) float64 {
-	var s float64
-	n := float64(len(g.docs)) + 1
-	shared := 0
-	for _, t := range d.terms {
-		e := g.cent[t.id]
-		if e == nil {
-			continue
-		}
-		if t.w >= c.p.minW {
-			shared++
-		}
-		typ := float64(e.n) / n
-		spec := float64(e.n) / math.Max(1, float64(c.terms[t.id].df-1))
-		s += t.w * math.Sqrt(typ*spec)
+// fit accumulates how well an item fits a story, term by term.
+type fit struct {
+	score          float64
+	shared         int
+	coverD, coverG float64
+}
+
+// accumulate adds to f the item's term t, which story g holds as e.
+//
+// The score of an item in a story is the sum, over the terms they share,
+// of the term's weight in the item times the geometric mean of its
+// typicality in the story (the share of the story's items that have it,
+// smoothed by one so that small stories need more evidence) and its
+// specificity to the story (the share of the other items in the window
+// having it that are in the story). A big story's own words keep their
+// pull however common the story makes them in the window, unlike with a
+// plain TF-IDF cosine, while words common to many stories count little.
+func (c *Clusterer) accumulate(f *fit, g *group, t docTerm, e *centEntry) {
+	if t.w >= c.p.minW {
+		f.shared++
 	}
-	if shared < 2 && len(g.docs) <= c.p.minShared {
-		return 0
+	f.coverD += t.w * t.w
+	f.coverG += e.w * e.w
+	typ := float64(e.n) / float64(len(g.docs)+1)
+	spec := float64(e.n) / math.Max(1, float64(c.terms[t.id].df-1))
+	f.score += t.w * math.Sqrt(typ*spec)
+}
+
+// final is the accumulated score, or 0 when g is a story of a single item
+// and the two share less than two terms, or less than minCover of either's
+// weight: that is how unrelated headlines collide ("criminal probe" and
+// "criminally abusing"; "US-China talks resume" and "Brexit talks resume").
+func (c *Clusterer) final(g *group, f *fit) float64 {
+	if len(g.docs) <= c.p.minShared {
+		if f.shared < 2 {
+			return 0
+		}
+		if g.norm2 > 0 && min(f.coverD, f.coverG/g.norm2) < c.p.minCover {
+			return 0
+		}
 	}
-	return s
+	return f.score
 }
 
 // dot is d's dot product with g's centroid.
@@ -356,8 +414,8 @@ func (c *Clusterer) add(g *group, d *doc) {
 		e := g.cent[t.id]
 		if e == nil {
 			ti := &c.terms[t.id]
-			e = &centEntry{pos: int32(len(ti.groups))}
-			ti.groups = append(ti.groups, g)
+			e = &centEntry{pos: int32(len(ti.post))}
+			ti.post = append(ti.post, posting{g, e})
 			g.cent[t.id] = e
 		}
 		e.w += t.w
@@ -409,7 +467,7 @@ func (c *Clusterer) drop(d *doc) {
 		e.w -= t.w
 		e.n--
 		if e.n == 0 {
-			c.unpost(t.id, g, e.pos)
+			c.unpost(t.id, e)
 			delete(g.cent, t.id)
 		}
 	}
@@ -474,17 +532,16 @@ func (g *group) hasKey(key string) bool {
 	return false
 }
 
-// unpost removes g from term id's postings, at index pos.
-func (c *Clusterer) unpost(id uint32, g *group, pos int32) {
-	post := c.terms[id].groups
+// unpost removes g's entry e from term id's postings.
+func (c *Clusterer) unpost(id uint32, e *centEntry) {
+	post := c.terms[id].post
 	last := int32(len(post) - 1)
-	if pos != last {
-		moved := post[last]
-		post[pos] = moved
-		moved.cent[id].pos = pos
+	if e.pos != last {
+		post[e.pos] = post[last]
+		post[e.pos].e.pos = e.pos
 	}
-	post[last] = nil
-	c.terms[id].groups = post[:last]
+	post[last] = posting{}
+	c.terms[id].post = post[:last]
 }
 
 func (g *group) assignment(isNew bool) Assignment {

@@ -27,6 +27,7 @@ type token struct {
 	upper bool // first letter was upper case
 	caps  bool // every letter was upper case, and there were at least two
 	start bool // first word of the text or of a sentence or clause
+	brk   bool // punctuation other than a hyphen comes before it: names end there
 }
 
 // stripMarks decomposes s (NFKD, which also folds compatibility forms such
@@ -100,7 +101,7 @@ func isApostrophe(r rune) bool { return r == '\'' || r == '’' || r == 'ʼ' }
 func tokenize(s string) []token {
 	rs := []rune(stripMarks(s))
 	toks := make([]token, 0, len(rs)/5+1)
-	start := true
+	start, brk := true, true
 	for i := 0; i < len(rs); {
 		r := rs[i]
 		switch {
@@ -109,13 +110,13 @@ func tokenize(s string) []token {
 			for j < len(rs) && isCJK(rs[j]) {
 				j++
 			}
-			toks = append(toks, token{text: string(rs[i:j]), kind: kindCJK, start: start})
-			start = false
+			toks = append(toks, token{text: string(rs[i:j]), kind: kindCJK, start: start, brk: brk})
+			start, brk = false, false
 			i = j
 		case isWordRune(r):
 			if acr, next := dottedAcronym(rs, i); acr != "" {
-				toks = append(toks, token{text: fold(acr), upper: true, caps: true, start: start})
-				start = false
+				toks = append(toks, token{text: fold(acr), upper: true, caps: true, start: start, brk: brk})
+				start, brk = false, false
 				i = next
 				continue
 			}
@@ -137,12 +138,15 @@ func tokenize(s string) []token {
 				break
 			}
 			if t, ok := makeToken(rs[i:j]); ok {
-				t.start = start
+				t.start, t.brk = start, brk
 				toks = append(toks, t)
-				start = false
+				start, brk = false, false
 			}
 			i = j
 		default:
+			if r != '-' && !unicode.IsSpace(r) {
+				brk = true
+			}
 			switch r {
 			case '.', '!', '?', ':', ';', '|', '—', '–', '\n', '•', '·':
 				start = true
