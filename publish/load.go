@@ -246,8 +246,12 @@ func (p *preparer) entry(a feeds.Article) *entry {
 	if e, ok := p.cache[a.ID]; ok {
 		return e
 	}
+	var outletURL string
+	if src, ok := p.sources[a.Source]; ok {
+		outletURL = safeURL(src.URL)
+	}
 	key := reuseKey(a)
-	if old, ok := p.prev[a.ID]; ok && key != "" && old.key == key {
+	if old, ok := p.prev[a.ID]; ok && key != "" && old.key == key && old.Outlet.URL == outletURL {
 		// Sanitizing is most of preparing: an unchanged article is reused,
 		// with this Refresh's topics.
 		e := *old
@@ -277,9 +281,7 @@ func (p *preparer) entry(a feeds.Article) *entry {
 		Topics:    p.topics[a.ID],
 		key:       key,
 	}
-	if src, ok := p.sources[a.Source]; ok {
-		e.Outlet.URL = safeURL(src.URL)
-	}
+	e.Outlet.URL = outletURL
 	if e.Title == "" {
 		e.Title = "Untitled"
 	}

@@ -37,6 +37,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -103,6 +104,7 @@ type Options struct {
 	Window time.Duration
 	// Sources are the configured sources: they make the OPML and the
 	// per-source feeds. Sources no longer configured have no feed.
+	// SetSources replaces them.
 	Sources []feeds.Source
 	// Groups assigns articles to topics; nil means no topics.
 	Groups Grouper
@@ -204,6 +206,16 @@ func (h *Handler) Refresh(ctx context.Context) error {
 	s.version = ver
 	h.snap.Store(s)
 	return nil
+}
+
+// SetSources replaces the configured sources, as after a configuration
+// reload, and has Run refresh soon: new sources get their feeds and the
+// OPML lists them. It waits for a Refresh under way to finish.
+func (h *Handler) SetSources(srcs []feeds.Source) {
+	h.mu.Lock()
+	h.opts.Sources = slices.Clone(srcs)
+	h.mu.Unlock()
+	h.Changed()
 }
 
 // Changed tells Run that the data changed (after a poll stored something,

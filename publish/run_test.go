@@ -207,3 +207,25 @@ func TestHandler_RefreshSeesEdits(t *testing.T) {
 		t.Error("after the edit, the feeds still have the old title")
 	}
 }
+
+func TestHandler_SetSources(t *testing.T) {
+	h, _ := newFixture(t)
+	if res := get(t, h, "GET", "/sources/new-outlet.atom", nil); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("before: status %d, want 404", res.StatusCode)
+	}
+	srcs := append(slices.Clone(fixtureSources[1:]), feeds.Source{Name: "New Outlet", URL: "https://new.example/feed"})
+	h.SetSources(srcs)
+	if err := h.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if res := get(t, h, "GET", "/sources/new-outlet.atom", nil); res.StatusCode != http.StatusOK {
+		t.Errorf("added source's feed: status %d, want 200", res.StatusCode)
+	}
+	if res := get(t, h, "GET", "/sources/daily-planet.atom", nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("removed source's feed: status %d, want 404", res.StatusCode)
+	}
+	opml := string(body(t, get(t, h, "GET", "/opml", nil)))
+	if !strings.Contains(opml, "https://new.example/feed") || strings.Contains(opml, "dailyplanet.example") {
+		t.Errorf("OPML does not follow the new sources:\n%s", opml)
+	}
+}
