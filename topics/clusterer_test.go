@@ -462,3 +462,34 @@ func ExampleClusterer() {
 	// north-korea-walks-out-of-stockholm-a62816 1 true
 	// north-korea-walks-out-of-stockholm-a62816 2 false
 }
+
+// TestClusterer_Concurrent adds from several goroutines while others read;
+// run with -race.
+func TestClusterer_Concurrent(t *testing.T) {
+	c := NewClusterer(Options{})
+	s := newSynth(3, time.Minute)
+	items := make([]feeds.Article, 2000)
+	for i := range items {
+		items[i], _ = s.next()
+	}
+	done := make(chan struct{})
+	for w := 0; w < 4; w++ {
+		go func(w int) {
+			defer func() { done <- struct{}{} }()
+			for i := w; i < len(items); i += 4 {
+				c.Add(items[i])
+				if i%100 == 0 {
+					c.Groups()
+					c.Stats()
+					c.Assignment(items[i].ID)
+				}
+			}
+		}(w)
+	}
+	for w := 0; w < 4; w++ {
+		<-done
+	}
+	if got := c.Stats().Items; got != len(items) {
+		t.Errorf("%d items held, want %d", got, len(items))
+	}
+}

@@ -4,7 +4,8 @@ import "strings"
 
 // stopWords are folded English words that say nothing about a story:
 // function words, plus the boilerplate of headlines and feed URLs ("says",
-// "video", "html"). They are dropped before stemming; an acronym written in
+// "video", "html") and the labels of opinion pieces ("Opinion:",
+// "[Editorial]"), which would tie unrelated editorials together. They are dropped before stemming; an acronym written in
 // capitals ("US", "IT", "WHO") is kept even when its letters spell one.
 var stopWords = func() map[string]bool {
 	m := map[string]bool{}
@@ -38,6 +39,7 @@ dont cant wont isnt arent doesnt didnt im ive youre theyre thats whats heres the
 says said say saying tells told
 new news report reports reported reportedly update updated updates latest breaking exclusive
 video videos photo photos pictures watch live
+opinion editorial editorials op ed column columns commentary analysis
 html htm shtml php aspx asp jsp ece cms www http https com org net co uk index story stories article articles
 `) {
 		m[w] = true
