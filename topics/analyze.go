@@ -150,6 +150,10 @@ func analyze(a feeds.Article, p *params, st stats) []rawTerm {
 					flush()
 					continue
 				}
+				if stopWords[t.text] && !(t.caps && acronymStops[t.text]) {
+					flush() // "VIDEO:", "UPDATE 2-" are shouted, not acronyms
+					continue
+				}
 				if t.caps && style != allCaps && len(t.text) <= 6 {
 					push(name{term: st.stem(t.text)})
 					continue

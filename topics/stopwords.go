@@ -46,3 +46,7 @@ html htm shtml php aspx asp jsp ece cms www http https com org net co uk index s
 	}
 	return m
 }()
+
+// acronymStops are stop words that name something when written in
+// capitals: "US", "IT", "WHO".
+var acronymStops = map[string]bool{"us": true, "it": true, "who": true}

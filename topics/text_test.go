@@ -3,6 +3,8 @@ package topics
 import (
 	"reflect"
 	"testing"
+
+	"github.com/broadsheet/broadsheet/feeds"
 )
 
 func TestFold(t *testing.T) {
@@ -126,6 +128,97 @@ func TestStem(t *testing.T) {
 		t.Run(tt.in, func(t *testing.T) {
 			if got := stem(tt.in); got != tt.want {
 				t.Errorf("stem(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// noStats is a vocabulary that has seen nothing yet.
+type noStats struct{}
+
+func (noStats) capitalized(string) (int, int) { return 0, 0 }
+func (noStats) stem(w string) string          { return stem(w) }
+
+func TestAnalyze(t *testing.T) {
+	p := defaultParams
+	tests := []struct {
+		name    string
+		a       feeds.Article
+		has     []string // terms present
+		hasNot  []string // terms absent
+		heavier [][2]string
+	}{
+		{
+			name:    "NameRun",
+			a:       feeds.Article{Title: "Talks with North Korea stall as Kim Jong Un leaves"},
+			has:     []string{"north korea", "kim jong un", "north", "korea", "talk", "stall"},
+			heavier: [][2]string{{"north korea", "north"}, {"kim jong un", "stall"}},
+		},
+		{
+			name:    "FirstWordJoinsName",
+			a:       feeds.Article{Title: "North Korea fires missile into the sea"},
+			has:     []string{"north korea"},
+			hasNot:  []string{"korea fire"},
+			heavier: [][2]string{{"north korea", "missil"}},
+		},
+		{
+			name:   "CommaEndsName",
+			a:      feeds.Article{Title: "Tensions rise between South Korea, Japan over trade"},
+			has:    []string{"south korea", "japan"},
+			hasNot: []string{"south korea japan"},
+		},
+		{
+			name:    "AcronymsKeptShoutingDropped",
+			a:       feeds.Article{Title: "VIDEO: US envoy meets NATO chief"},
+			has:     []string{"us", "nato"},
+			hasNot:  []string{"video"},
+			heavier: [][2]string{{"nato", "chief"}},
+		},
+		{
+			name:    "NumbersAndYears",
+			a:       feeds.Article{Title: "Chrysler recalls 37,000 vehicles in 2014"},
+			has:     []string{"37000", "2014"},
+			heavier: [][2]string{{"37000", "2014"}},
+		},
+		{
+			name: "URLSlugAddsWeakWords",
+			a: feeds.Article{Title: "Talks collapse",
+				Link: "https://example.com/world/2019/talks-collapse-in-stockholm-after-eight-hours.html"},
+			has:     []string{"stockholm", "eight", "hour"},
+			heavier: [][2]string{{"collaps", "stockholm"}},
+		},
+		{
+			name:    "ExcerptAndCategories",
+			a:       feeds.Article{Title: "Talks collapse", Excerpt: "Negotiators left Stockholm early.", Categories: []string{"Diplomacy"}},
+			has:     []string{"negoti", "stockholm", "diplomaci"},
+			heavier: [][2]string{{"collaps", "diplomaci"}},
+		},
+		{
+			name: "KoreanBigrams",
+			a:    feeds.Article{Title: "북미 실무협상 결렬"},
+			has:  []string{"북미", "실무", "무협", "협상", "결렬"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := map[string]float64{}
+			for _, r := range analyze(tt.a, &p, noStats{}) {
+				w[r.term] = r.w
+			}
+			for _, term := range tt.has {
+				if w[term] == 0 {
+					t.Errorf("term %q missing from %v", term, w)
+				}
+			}
+			for _, term := range tt.hasNot {
+				if w[term] != 0 {
+					t.Errorf("term %q present (%v), want it absent", term, w[term])
+				}
+			}
+			for _, pair := range tt.heavier {
+				if w[pair[0]] <= w[pair[1]] {
+					t.Errorf("weight of %q = %v, want more than %q's %v", pair[0], w[pair[0]], pair[1], w[pair[1]])
+				}
 			}
 		})
 	}
