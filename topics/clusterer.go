@@ -32,7 +32,15 @@ type Options struct {
 	// Clusterer): about 0.1 merges loosely, 0.4 strictly. 0 means
 	// DefaultThreshold.
 	Threshold float64
+	// HalfLife is how long a story must stay silent for its pull on new
+	// items to halve: news comes in bursts, and a day-old story is less
+	// likely what a new item continues than one updated an hour ago. 0
+	// means DefaultHalfLife; a negative value turns decay off.
+	HalfLife time.Duration
 }
+
+// DefaultHalfLife is Options.HalfLife when zero.
+const DefaultHalfLife = 12 * time.Hour
 
 // Assignment is the story an article was put in.
 type Assignment struct {
@@ -75,7 +83,7 @@ type Stats struct {
 // document frequencies are learned from the items in the window as they
 // arrive. Its fit with a story weighs each shared term by how typical of
 // the story and how specific to it the term is (see score in story.go),
-// fades as the story stays silent (half as much after 12 hours), and must
+// fades as the story stays silent (by half in Options.HalfLife), and must
 // reach the threshold, a little more when the story already holds an item
 // from the same source. An item that fits two stories whose centroids are
 // close shows they are one: the smaller is merged into the larger (see
@@ -145,7 +153,7 @@ var defaultParams = params{
 	runWord:   1,
 	capRatio:  0.9,
 	margin:    0.05,
-	halfLife:  12 * time.Hour,
+	halfLife:  DefaultHalfLife,
 	merge:     0.2,
 	boiler:    0.1,
 	minShared: 1,
@@ -163,10 +171,17 @@ func NewClusterer(opts Options) *Clusterer {
 	if opts.Threshold <= 0 {
 		opts.Threshold = DefaultThreshold
 	}
+	p := defaultParams
+	switch {
+	case opts.HalfLife > 0:
+		p.halfLife = opts.HalfLife
+	case opts.HalfLife < 0:
+		p.halfLife = 0
+	}
 	return &Clusterer{
 		window:    opts.Window,
 		threshold: opts.Threshold,
-		p:         defaultParams,
+		p:         p,
 		docs:      map[string]*doc{},
 		groups:    map[string]*group{},
 		keys:      map[string]*group{},

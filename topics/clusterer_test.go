@@ -2,6 +2,7 @@ package topics
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -491,5 +492,41 @@ func TestClusterer_Concurrent(t *testing.T) {
 	}
 	if got := c.Stats().Items; got != len(items) {
 		t.Errorf("%d items held, want %d", got, len(items))
+	}
+}
+
+func TestClusterer_HalfLife(t *testing.T) {
+	tests := []struct {
+		name     string
+		halfLife time.Duration
+		after    time.Duration
+		want     float64
+	}{
+		{"Default", 0, DefaultHalfLife, 0.5},
+		{"Set", 6 * time.Hour, 12 * time.Hour, 0.25},
+		{"Off", -1, 100 * time.Hour, 1},
+		{"NoSilence", 0, 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewClusterer(Options{HalfLife: tt.halfLife})
+			if got := c.decay(tt.after); math.Abs(got-tt.want) > 1e-12 {
+				t.Errorf("decay(%v) = %v, want %v", tt.after, got, tt.want)
+			}
+		})
+	}
+	// A story silent for two days no longer draws a matching item that
+	// would join it at once.
+	for _, tt := range []struct {
+		halfLife time.Duration
+		same     bool
+	}{{-1, true}, {0, false}} {
+		c := NewClusterer(Options{HalfLife: tt.halfLife})
+		feed(c, background)
+		x := c.Add(item("Guardian", "North Korea walks out of Stockholm nuclear talks with US", 30))
+		y := c.Add(item("Reuters", "North Korea says Stockholm nuclear talks with US broke down", 30+48*60))
+		if got := x.StoryID == y.StoryID; got != tt.same {
+			t.Errorf("half-life %v: same story %v, want %v", tt.halfLife, got, tt.same)
+		}
 	}
 }
