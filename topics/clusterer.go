@@ -17,9 +17,9 @@ import (
 const DefaultWindow = 72 * time.Hour
 
 // DefaultThreshold is the score an item needs to join a story when
-// Options.Threshold is zero. It sits in the middle of the range where the
-// labelled headlines of the shared corpus are grouped well (see
-// TestQuality_Stories, which reports it and its neighbours).
+// Options.Threshold is zero. On the labelled headlines of the shared corpus
+// it gives the best B-cubed F1 with precision above 0.9 (TestQuality_Stories
+// reports it beside lower and higher thresholds).
 const DefaultThreshold = 0.2
 
 // Options tunes a Clusterer. The zero value is ready to use.
@@ -394,6 +394,16 @@ func storySlug(title, id string) string {
 		}
 		if b.Len() > 0 && b.Len()+len(w) > 48 {
 			break
+		}
+		if len(w) > 48 { // a long word, or CJK text without spaces
+			cut := 0
+			for i := range w {
+				if i > 48 {
+					break
+				}
+				cut = i
+			}
+			w = w[:cut]
 		}
 		b.WriteString(w)
 		b.WriteByte('-')

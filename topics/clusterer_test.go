@@ -530,3 +530,22 @@ func TestClusterer_HalfLife(t *testing.T) {
 		}
 	}
 }
+
+func TestStorySlug(t *testing.T) {
+	tests := []struct {
+		name, title, want string
+	}{
+		{"Words", "North Korea walks out of Stockholm nuclear talks", "north-korea-walks-out-of-stockholm-abcdef"},
+		{"Accents", "Économie: la Bourse de Zürich recule", "economie-la-bourse-de-zurich-recule-abcdef"},
+		{"Korean", "북미 스톡홀름 실무협상 결렬", "북미-스톡홀름-실무협상-결렬-abcdef"},
+		{"JapaneseNoSpaces", "北朝鮮と米国の実務協議がストックホルムで決裂し北朝鮮代表団は帰国した", "北朝鮮と米国の実務協議がストック-abcdef"},
+		{"Empty", "!!!", "story-abcdef"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := storySlug(tt.title, "sabcdef0123"); got != tt.want {
+				t.Errorf("storySlug(%q) = %q, want %q", tt.title, got, tt.want)
+			}
+		})
+	}
+}
