@@ -82,17 +82,18 @@ type Stats struct {
 // URL slug words, then categories; names, acronyms and numbers count double;
 // document frequencies are learned from the items in the window as they
 // arrive. Its fit with a story weighs each shared term by how typical of
-// the story and how specific to it the term is (see score in story.go),
+// the story and how specific to it the term is (see accumulate in story.go),
 // fades as the story stays silent (by half in Options.HalfLife), and must
 // reach the threshold, a little more when the story already holds an item
 // from the same source. An item that fits two stories whose centroids are
 // close shows they are one: the smaller is merged into the larger (see
 // Assignment.Merged).
 //
-// Candidate stories come from an inverted index on the article's strongest
-// terms, so an Add costs the same however long the history, and memory is
-// bounded by the items in the window: older items leave their stories, and
-// stories left empty are dropped.
+// Candidate stories come from an inverted index from terms to the stories
+// holding them (terms held by very many stories bring none in), so an Add
+// costs the same however long the history, and memory is bounded by the
+// items in the window: older items leave their stories, and stories left
+// empty are dropped.
 //
 // The same articles added in the same order give the same stories. A
 // restarted process rebuilds its state either by replaying the window's
