@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -146,8 +147,9 @@ func runSingletons(items []labelled) []string {
 // earliest item whose set of title words has Jaccard similarity >= 0.5
 // with its own, else starts one.
 func runJaccard(items []labelled) []string {
-	sets := make([]map[string]bool, len(items))
+	sizes := make([]int, len(items))
 	out := make([]string, len(items))
+	index := map[string][]int{} // word -> items having it
 	for i, it := range items {
 		set := map[string]bool{}
 		for _, w := range strings.FieldsFunc(strings.ToLower(it.a.Title), func(r rune) bool {
@@ -155,20 +157,23 @@ func runJaccard(items []labelled) []string {
 		}) {
 			set[w] = true
 		}
-		sets[i] = set
+		sizes[i] = len(set)
 		out[i] = strconv.Itoa(i)
-		for j := 0; j < i; j++ {
-			inter := 0
-			for w := range set {
-				if sets[j][w] {
-					inter++
-				}
+		inter := map[int]int{}
+		for w := range set {
+			for _, j := range index[w] {
+				inter[j]++
 			}
-			union := len(set) + len(sets[j]) - inter
-			if union > 0 && float64(inter)/float64(union) >= 0.5 {
-				out[i] = out[j]
-				break
+			index[w] = append(index[w], i)
+		}
+		best := -1
+		for j, n := range inter {
+			if union := sizes[i] + sizes[j] - n; float64(n)/float64(union) >= 0.5 && (best < 0 || j < best) {
+				best = j
 			}
+		}
+		if best >= 0 {
+			out[i] = out[best]
 		}
 	}
 	return out
@@ -201,40 +206,59 @@ func TestQuality_Stories(t *testing.T) {
 	}
 	t.Logf("%d headlines, %d true stories", len(items), len(stories))
 
-	full := evaluate(runClusterer(items, Options{}, nil), truth)
-	lines := []string{
-		tableHead,
-		row("clusterer (default threshold)", full),
-		row("baseline: every item alone", evaluate(runSingletons(items), truth)),
-		row("baseline: title-word Jaccard>=0.5", evaluate(runJaccard(items), truth)),
-	}
+	// The runs are independent: do them at once.
 	half := len(items) / 2
-	first := evaluate(runClusterer(items[:half], Options{}, nil), truth[:half])
-	second := evaluate(runClusterer(items[half:], Options{}, nil), truth[half:])
-	lines = append(lines,
-		row("clusterer, first half alone", first),
-		row("clusterer, second half alone", second),
-		"",
-		"threshold sensitivity (whole file)",
-	)
+	type run struct {
+		name  string
+		items []labelled
+		do    func(items []labelled) []string
+		got   scores
+	}
+	cluster := func(opts Options, tweak func(*params)) func([]labelled) []string {
+		return func(items []labelled) []string { return runClusterer(items, opts, tweak) }
+	}
+	runs := []*run{
+		{name: "clusterer (default threshold)", items: items, do: cluster(Options{}, nil)},
+		{name: "baseline: every item alone", items: items, do: runSingletons},
+		{name: "baseline: title-word Jaccard>=0.5", items: items, do: runJaccard},
+		{name: "clusterer, first half alone", items: items[:half], do: cluster(Options{}, nil)},
+		{name: "clusterer, second half alone", items: items[half:], do: cluster(Options{}, nil)},
+		{name: "", do: nil},
+		{name: "threshold sensitivity (whole file)", do: nil},
+	}
 	for _, f := range []float64{0.8, 0.9, 1.1, 1.2} {
 		th := DefaultThreshold * f
-		s := evaluate(runClusterer(items, Options{Threshold: th}, nil), truth)
-		lines = append(lines, row(fmt.Sprintf("threshold %.3f (x%.1f)", th, f), s))
+		runs = append(runs, &run{name: fmt.Sprintf("threshold %.3f (x%.1f)", th, f), items: items, do: cluster(Options{Threshold: th}, nil)})
 	}
 	// Each story of this file arrives within minutes, so time decay helps
 	// more here than in real feeds: show what it contributes.
-	lines = append(lines, "", "time decay (whole file, default threshold)")
+	runs = append(runs, &run{name: ""}, &run{name: "time decay (whole file, default threshold)"})
 	for _, hl := range []time.Duration{6 * time.Hour, 24 * time.Hour, 0} {
 		name := "no time decay"
 		if hl > 0 {
 			name = fmt.Sprintf("half-life %v (default %v)", hl, defaultParams.halfLife)
 		}
-		s := evaluate(runClusterer(items, Options{}, func(p *params) { p.halfLife = hl }), truth)
-		lines = append(lines, row(name, s))
+		runs = append(runs, &run{name: name, items: items, do: cluster(Options{}, func(p *params) { p.halfLife = hl })})
+	}
+	var wg sync.WaitGroup
+	for _, r := range runs {
+		if r.do == nil {
+			continue
+		}
+		wg.Go(func() { r.got = evaluate(r.do(r.items), truths(r.items)) })
+	}
+	wg.Wait()
+	lines := []string{tableHead}
+	for _, r := range runs {
+		if r.do == nil {
+			lines = append(lines, r.name)
+			continue
+		}
+		lines = append(lines, row(r.name, r.got))
 	}
 	t.Log("\n" + strings.Join(lines, "\n"))
 
+	full, first, second := runs[0].got, runs[3].got, runs[4].got
 	if full.F1 < 0.85 || full.P < 0.9 {
 		t.Errorf("whole file: B-cubed F1 %.3f, precision %.3f; want F1 >= 0.85 and precision >= 0.9", full.F1, full.P)
 	}

@@ -51,8 +51,8 @@ func newSynth(seed uint64, step time.Duration) *synth {
 		t:    time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		step: step,
 	}
-	for i := 0; i < 4000; i++ {
-		s.pool = append(s.pool, s.word(2+s.rng.IntN(2)))
+	for i := 0; i < 20000; i++ {
+		s.pool = append(s.pool, s.word(2+s.rng.IntN(3)))
 	}
 	for i := 0; i < 300; i++ {
 		s.sources = append(s.sources, "Source "+strconv.Itoa(i))
@@ -71,7 +71,7 @@ func (s *synth) word(n int) string {
 }
 
 func (s *synth) name() string {
-	w := s.word(2 + s.rng.IntN(2))
+	w := s.word(3 + s.rng.IntN(2))
 	return strings.ToUpper(w[:1]) + w[1:]
 }
 
