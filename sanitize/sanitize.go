@@ -68,97 +68,72 @@ func HTML(s string, base *url.URL) string {
 		// Plain text is already safe HTML; skip the tokenizer.
 		return strings.TrimSpace(s)
 	}
-	out := policy.Sanitize(s)
-	if needsURLRewrite(out) {
-		out = rewriteURLs(out, base)
+	var b strings.Builder
+	b.Grow(len(s))
+	if err := policy.SanitizeReaderToWriter(strings.NewReader(s), &b); err != nil {
+		// Only a failing reader errs, and a strings.Reader does not.
+		return ""
 	}
-	return strings.TrimSpace(out)
-}
-
-// urlAttrs are the URL-valued attributes the policy lets through.
-var urlAttrs = []string{` href="`, ` src="`, ` cite="`}
-
-// needsURLRewrite reports whether any URL attribute in bluemonday's output
-// is not already an absolute http(s) or mailto URL. bluemonday writes every
-// attribute as ` name="value"` and escapes quotes in text, so a substring
-// search finds exactly the attributes.
-func needsURLRewrite(s string) bool {
-	for _, a := range urlAttrs {
-		rest := s
-		for {
-			i := strings.Index(rest, a)
-			if i < 0 {
-				break
-			}
-			rest = rest[i+len(a):]
-			if strings.HasPrefix(rest, "https://") || strings.HasPrefix(rest, "http://") {
-				continue
-			}
-			if a == ` href="` && strings.HasPrefix(rest, "mailto:") {
-				continue
-			}
-			return true
-		}
-	}
-	return false
-}
-
-// rewriteURLs resolves relative URLs in already sanitized HTML against base,
-// and drops any URL that is not http(s) (or mailto for links) afterwards:
-// images from mailto: or scheme-less URLs without a base.
-func rewriteURLs(s string, base *url.URL) string {
 	if base != nil && !base.IsAbs() {
 		base = nil
 	}
-	var b strings.Builder
-	b.Grow(len(s) + 64)
-	z := html.NewTokenizer(strings.NewReader(s))
-	for {
-		tt := z.Next()
-		if tt == html.ErrorToken {
-			break
-		}
-		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
-			b.Write(z.Raw())
-			continue
-		}
-		tok := z.Token()
-		keep := tok.Attr[:0]
-		drop := false
-		for _, a := range tok.Attr {
-			switch a.Key {
-			case "href", "src", "cite":
-				u, ok := resolve(a.Val, base, a.Key == "href" && tok.Data != "img")
-				if !ok {
-					if tok.Data == "img" && a.Key == "src" {
-						drop = true
-					}
-					continue
-				}
-				a.Val = u
-			}
-			keep = append(keep, a)
-		}
-		if drop {
-			continue
-		}
-		tok.Attr = keep
-		if tok.Data == "a" && !hasAttr(tok.Attr, "href") {
-			// An anchor whose link went away keeps its text but not its rel.
-			tok.Attr = tok.Attr[:0]
-		}
-		b.WriteString(tok.String())
-	}
-	return b.String()
+	return strings.TrimSpace(fixURLs(b.String(), base))
 }
 
-func hasAttr(attrs []html.Attribute, key string) bool {
-	for _, a := range attrs {
-		if a.Key == key {
-			return true
+// fixURLs resolves the relative URLs of href, src and cite attributes in
+// bluemonday's output against base, and drops any attribute whose URL is
+// then not http(s), or mailto for a link: a mailto: image, or what
+// resolving made unparseable. bluemonday writes every attribute as
+// ` name="value"`, with quotes in text and in values escaped, so `="`
+// occurs only where an attribute value starts. s is returned unchanged
+// (and no copy is made) when every URL is already absolute.
+func fixURLs(s string, base *url.URL) string {
+	var b *strings.Builder
+	done := 0 // s[:done] is in b, when b is in use
+	for i := 0; ; {
+		j := strings.Index(s[i:], `="`)
+		if j < 0 {
+			break
 		}
+		nameEnd, valStart := i+j, i+j+2
+		valEnd := strings.IndexByte(s[valStart:], '"')
+		if valEnd < 0 {
+			break
+		}
+		valEnd += valStart
+		i = valEnd + 1
+		var mailto bool
+		switch name := s[:nameEnd]; {
+		case strings.HasSuffix(name, " href"):
+			mailto = true
+		case strings.HasSuffix(name, " src"), strings.HasSuffix(name, " cite"):
+		default:
+			continue
+		}
+		val := s[valStart:valEnd]
+		if strings.HasPrefix(val, "https://") || strings.HasPrefix(val, "http://") || (mailto && strings.HasPrefix(val, "mailto:")) {
+			continue
+		}
+		if b == nil {
+			b = &strings.Builder{}
+			b.Grow(len(s) + 64)
+		}
+		u, ok := resolve(html.UnescapeString(val), base, mailto)
+		if !ok {
+			// Drop the whole attribute, from the space before its name.
+			b.WriteString(s[done:strings.LastIndexByte(s[:nameEnd], ' ')])
+		} else {
+			b.WriteString(s[done:valStart])
+			b.WriteString(html.EscapeString(u))
+			b.WriteByte('"')
+		}
+		done = i
 	}
-	return false
+	if b == nil {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
 }
 
 // resolve makes raw absolute against base and reports whether the result is

@@ -86,6 +86,11 @@ var hidden = map[atom.Atom]bool{
 func text(s string, limit int) string {
 	s = validUTF8(s)
 	w := textWriter{limit: limit}
+	if limit < 0 || len(s) < 4*limit {
+		w.Grow(len(s))
+	} else {
+		w.Grow(4*limit + 4)
+	}
 	if !strings.ContainsAny(s, "<&") {
 		w.write(s)
 		return w.String()
@@ -167,6 +172,18 @@ func (w *textWriter) write(s string) {
 
 func (w *textWriter) writeBytes(b []byte) {
 	for len(b) > 0 && !w.full() {
+		if c := b[0]; c > ' ' && c < 0x7f {
+			// Printable ASCII, the common case.
+			if w.space && w.Len() > 0 {
+				w.WriteByte(' ')
+				w.n++
+			}
+			w.space = false
+			w.WriteByte(c)
+			w.n++
+			b = b[1:]
+			continue
+		}
 		r, size := utf8.DecodeRune(b)
 		w.writeRune(r)
 		b = b[size:]

@@ -8,7 +8,6 @@
 package fetch
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -44,7 +43,11 @@ type Options struct {
 	// every redirect, and proxies from the environment are not used, since a
 	// proxy would hide the real address from that check.
 	AllowPrivateNetworks bool
-	Now                  func() time.Time // default time.Now
+	// SanitizeCacheBytes bounds the memory that remembers sanitized HTML
+	// across fetches, so that the items a changed feed repeats are not
+	// sanitized again; default 32 MiB, negative for none.
+	SanitizeCacheBytes int64
+	Now                func() time.Time // default time.Now
 }
 
 // Client fetches and parses feeds. It is safe for concurrent use; create one
@@ -53,6 +56,7 @@ type Client struct {
 	opts   Options
 	http   *http.Client
 	parser *gofeed.Parser
+	cache  *htmlCache // nil when disabled
 }
 
 var _ feeds.Fetcher = (*Client)(nil)
@@ -82,6 +86,9 @@ func New(opts Options) *Client {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.SanitizeCacheBytes == 0 {
+		opts.SanitizeCacheBytes = 32 << 20
+	}
 	dialer := &net.Dialer{Timeout: opts.ConnectTimeout, KeepAlive: 30 * time.Second}
 	proxy := http.ProxyFromEnvironment
 	if !opts.AllowPrivateNetworks {
@@ -109,6 +116,7 @@ func New(opts Options) *Client {
 			CheckRedirect: checkRedirect,
 		},
 		parser: gofeed.NewParser(),
+		cache:  newHTMLCache(opts.SanitizeCacheBytes),
 	}
 }
 
@@ -207,18 +215,31 @@ func (c *Client) Fetch(ctx context.Context, src feeds.Source, prev feeds.SourceS
 // an empty Reason and the cause in Err, for the caller to explain.
 func (c *Client) readBody(r io.Reader, size int64) ([]byte, *feeds.FetchError) {
 	max := c.opts.MaxBodyBytes
-	var buf bytes.Buffer
-	if size > 0 && size <= max {
-		buf.Grow(int(size) + bytes.MinRead)
+	n := 32 << 10
+	if size >= 0 && size <= max {
+		// One more than expected, so that the read that sees EOF needs no
+		// room of its own.
+		n = int(size) + 1
 	}
-	n, err := buf.ReadFrom(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, &feeds.FetchError{Err: err}
+	b := make([]byte, 0, n)
+	r = io.LimitReader(r, max+1)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, &feeds.FetchError{Err: err}
+		}
 	}
-	if n > max {
+	if int64(len(b)) > max {
 		return nil, &feeds.FetchError{Reason: fmt.Sprintf("the feed is larger than the %s limit (fetch.max_body_bytes)", sizeString(max))}
 	}
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 // netError explains a failed request or body read.

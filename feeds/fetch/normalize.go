@@ -25,17 +25,22 @@ type normalizer struct {
 	src        feeds.Source
 	now        time.Time
 	base       *url.URL // the feed's site link, else the document's URL
+	baseKey    string   // base as a string, naming it in cache keys
 	feedAuthor string
 	feedLang   string
 	zone       *time.Location // for dates written without a zone
 	dayFirst   bool
 	jsonFeed   bool
+	cache      *htmlCache // may be nil
 }
 
 func newNormalizer(src feeds.Source, f *gofeed.Feed, docURL *url.URL, now time.Time) *normalizer {
 	n := &normalizer{src: src, now: now.UTC(), base: docURL, jsonFeed: f.FeedType == "json"}
 	if u := resolveLink(f.Link, docURL); u != nil {
 		n.base = u
+	}
+	if n.base != nil {
+		n.baseKey = n.base.String()
 	}
 	n.feedAuthor = personName(f.Authors, f.Author)
 	if n.feedAuthor == "" && f.DublinCoreExt != nil {
@@ -68,24 +73,25 @@ func (n *normalizer) article(it *gofeed.Item) (feeds.Article, bool) {
 		}
 	}
 	link := canonicalLink(linkURL)
-	contentBase := n.base
+	contentBase, baseKey := n.base, n.baseKey
 	if link != "" {
 		// The canonical form, so that relative links in the content come
 		// out with a lower-case host and no tracking either.
 		contentBase, _ = url.Parse(link)
+		baseKey = link
 	}
 
 	a := feeds.Article{
-		Source:  n.src.Name,
-		Link:    link,
-		Title:   n.title(it.Title),
-		Summary: sanitize.HTML(it.Description, contentBase),
-		Content: sanitize.HTML(it.Content, contentBase),
+		Source: n.src.Name,
+		Link:   link,
+		Title:  n.title(it.Title),
 	}
+	// The excerpt comes from the content, else from the summary.
+	a.Content, a.Excerpt = n.cache.sanitizeHTML(it.Content, contentBase, baseKey, true)
 	if a.Content != "" {
-		a.Excerpt = sanitize.Excerpt(a.Content, excerptRunes)
+		a.Summary, _ = n.cache.sanitizeHTML(it.Description, contentBase, baseKey, false)
 	} else {
-		a.Excerpt = sanitize.Excerpt(a.Summary, excerptRunes)
+		a.Summary, a.Excerpt = n.cache.sanitizeHTML(it.Description, contentBase, baseKey, true)
 	}
 	if a.Title == "" && a.Excerpt != "" {
 		a.Title = sanitize.Excerpt(html.EscapeString(a.Excerpt), titleRunes)

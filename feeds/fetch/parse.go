@@ -7,6 +7,9 @@ import (
 	"io"
 	"mime"
 	"net/url"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/mmcdole/gofeed"
@@ -24,7 +27,12 @@ const maxDepth = 10000
 // the first Options.MaxItems items and returns how many more there were.
 // Every error is a *feeds.FetchError.
 func (c *Client) Parse(src feeds.Source, body io.Reader, contentType string) (arts []feeds.Article, dropped int, err error) {
-	data, ferr := c.readBody(body, -1)
+	size := int64(-1)
+	if l, ok := body.(interface{ Len() int }); ok {
+		// bytes.Reader, strings.Reader, bytes.Buffer: allocate once.
+		size = int64(l.Len())
+	}
+	data, ferr := c.readBody(body, size)
 	if ferr != nil {
 		ferr.URL = src.URL
 		if ferr.Reason == "" {
@@ -75,21 +83,55 @@ func (c *Client) parse(src feeds.Source, data []byte, contentType string, docURL
 		items = items[:c.opts.MaxItems]
 	}
 	n := newNormalizer(src, feed, docURL, c.opts.Now())
-	arts := make([]feeds.Article, 0, len(items))
+	n.cache = c.cache
+	all := make([]feeds.Article, len(items))
+	keep := make([]bool, len(items))
+	normalizeAll(n, items, all, keep)
+	arts := all[:0]
 	seen := make(map[string]bool, len(items))
-	for _, it := range items {
-		if it == nil {
-			continue
-		}
-		a, ok := n.article(it)
+	for i, a := range all {
 		// A feed may repeat an item; the store must get each id once.
-		if !ok || seen[a.ID] {
+		if !keep[i] || seen[a.ID] {
 			continue
 		}
 		seen[a.ID] = true
 		arts = append(arts, a)
 	}
+	clear(all[len(arts):]) // let the unused tail's strings go
 	return arts, dropped, nil
+}
+
+// itemsPerWorker is the least work worth another goroutine.
+const itemsPerWorker = 16
+
+// normalizeAll normalizes items into arts, marking in keep the ones that
+// hold anything. Sanitizing HTML costs about as much as parsing the XML, so
+// a long feed is normalized on up to GOMAXPROCS goroutines: one fetch (a
+// "poll now" from the command line) finishes sooner. The total CPU time is
+// the same either way.
+func normalizeAll(n *normalizer, items []*gofeed.Item, arts []feeds.Article, keep []bool) {
+	one := func(i int) {
+		if items[i] != nil {
+			arts[i], keep[i] = n.article(items[i])
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(items)/itemsPerWorker)
+	if workers <= 1 {
+		for i := range items {
+			one(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(items); i = int(next.Add(1) - 1) {
+				one(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // tooDeep reports whether XML data nests start tags more than limit deep.
