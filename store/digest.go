@@ -18,9 +18,11 @@ type DigestStore interface {
 	DigestCursor(ctx context.Context, digest, recipient string) (DigestCursor, error)
 	// PlanDelivery records d, whose State is DeliveryPending or
 	// DeliveryEmpty, unless the same digest and recipient already have a
-	// delivery whose period is at or after d.Period. It reports whether it
-	// recorded d. Owner, LeaseUntil, Attempts, LastError and Sent are
-	// ignored.
+	// delivery whose period is at or after d.Period, or one sent or still
+	// to be sent whose SeenBefore is after d.SeenSince (d was chosen from
+	// a cursor that another planner has moved since). The check and the
+	// insert are atomic. It reports whether it recorded d. Owner,
+	// LeaseUntil, Attempts, LastError, NextAttempt and Sent are ignored.
 	PlanDelivery(ctx context.Context, d Delivery) (bool, error)
 	// ClaimDelivery leases to owner, until now+lease, one delivery of
 	// digest that is due: pending, or retry with NextAttempt not after now,

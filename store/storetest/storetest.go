@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Article", s.testArticle)
 	t.Run("Articles", s.testArticles)
 	t.Run("Reopen", s.testReopen)
+	t.Run("Digest", s.testDigest)
 }
 
 type suite struct {
