@@ -82,17 +82,49 @@ func OpenMemory(ctx context.Context) (*DB, error) {
 
 func openMemory(ctx context.Context, name string) (*DB, error) {
 	// memdb has no WAL; its rollback journal with the busy timeout still
-	// queues writers.
+	// queues writers. It keeps the default page size: it grows by copying.
 	dsn := "file:" + name + "?vfs=memdb&" + options(false)
 	return open(ctx, Memory, dsn, true)
 }
 
-func options(wal bool) string {
+// options are the connection settings. WAL is not among them: it is set
+// once per file, by initFile, after the page size.
+func options(file bool) string {
 	o := fmt.Sprintf("_txlock=immediate&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", BusyTimeout)
-	if wal {
-		o += "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	if file {
+		// In WAL mode NORMAL loses no integrity, only the last commits on
+		// power loss, and spares an fsync per commit.
+		o += "&_pragma=synchronous(NORMAL)"
 	}
 	return o
+}
+
+// pageSize is the page size of new database files. Articles run to a few
+// KB each; with 16 KiB pages several share a page, and storing a poll
+// writes fewer, fuller WAL frames (about a third less CPU than 4 KiB pages
+// in BenchmarkSavePoll).
+const pageSize = 16384
+
+// initFile sets the page size of a new file, before anything is written,
+// then WAL mode, which is stored in the file, so every later connection
+// uses it. On an existing file the page size stays as it is.
+func initFile(ctx context.Context, sdb *sql.DB) error {
+	conn, err := sdb.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA page_size = %d", pageSize)); err != nil {
+		return err
+	}
+	var mode string
+	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal mode is %s, not wal", mode)
+	}
+	return nil
 }
 
 func open(ctx context.Context, path, dsn string, memory bool) (*DB, error) {
@@ -103,6 +135,12 @@ func open(ctx context.Context, path, dsn string, memory bool) (*DB, error) {
 	sdb.SetMaxOpenConns(maxConns)
 	sdb.SetMaxIdleConns(maxConns)
 	db := &DB{DB: sqldb.New(sdb, sqldb.SQLite), sql: sdb, path: path}
+	if !memory {
+		if err := initFile(ctx, sdb); err != nil {
+			sdb.Close()
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+	}
 	if memory {
 		db.path = strings.TrimPrefix(strings.SplitN(dsn, "?", 2)[0], "file:")
 		// memdb frees the database when its last connection closes; the

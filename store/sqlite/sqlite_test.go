@@ -91,9 +91,17 @@ func TestOpen(t *testing.T) {
 		if err != nil || v < 1 {
 			t.Errorf("Version() = %d, %v; want >= 1", v, err)
 		}
-		var mode string
-		if err := db.sql.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
-			t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+		for _, tc := range []struct{ pragma, want string }{
+			{"journal_mode", "wal"},
+			{"page_size", "16384"},
+			{"foreign_keys", "1"},
+			{"synchronous", "1"},
+			{"busy_timeout", "10000"},
+		} {
+			var got string
+			if err := db.sql.QueryRowContext(ctx, "PRAGMA "+tc.pragma).Scan(&got); err != nil || got != tc.want {
+				t.Errorf("PRAGMA %s = %q, %v; want %q", tc.pragma, got, err, tc.want)
+			}
 		}
 	})
 	t.Run("MemoryIsPrivate", func(t *testing.T) {
