@@ -20,11 +20,12 @@ import (
 // only words written in capitals ("US", "U.S."), not "us", unless the whole
 // text is in capitals. A phrase with Chinese, Japanese or Korean characters
 // matches as a substring, since those scripts do not separate words.
-// Categories and Sources compare whole names, ignoring case and accents; a
-// category also matches one part of a "World/Asia" path.
+// Categories compare whole names, ignoring case and accents; a category also
+// matches one part of a "World/Asia" path. Sources compare by slug, as
+// feeds.Source.Slug and config do ("The Verge" is "the-verge").
 type Rule struct {
 	Name       string
-	Slug       string // derived from Name when empty
+	Slug       string // derived from Name when empty, as config does
 	Any        []string
 	All        []string
 	None       []string
@@ -88,12 +89,13 @@ func NewMatcher(rules []Rule) (*Matcher, error) {
 			return nil, fail("needs a name or a slug")
 		}
 		if slug == "" {
-			slug = feeds.Slugify(fold(name))
+			// As config derives it, so that both agree.
+			slug = feeds.Slugify(name)
 			if slug == "" {
 				return nil, fail("no slug can be derived from the name; set one")
 			}
 		} else if feeds.Slugify(slug) != slug {
-			return nil, fail("slug %q must be lower-case letters and digits joined by dashes, such as %q", slug, feeds.Slugify(fold(slug)))
+			return nil, fail("slug %q must be lower-case letters and digits joined by dashes, such as %q", slug, feeds.Slugify(slug))
 		}
 		if seen[slug] {
 			return nil, fail("slug %q is used by another topic", slug)
@@ -124,7 +126,7 @@ func NewMatcher(rules []Rule) (*Matcher, error) {
 		if cr.categories, err = nameSet(r.Categories); err != nil {
 			return nil, fail("categories: %v", err)
 		}
-		if cr.sources, err = nameSet(r.Sources); err != nil {
+		if cr.sources, err = slugSet(r.Sources); err != nil {
 			return nil, fail("sources: %v", err)
 		}
 		if len(cr.any) == 0 && len(cr.all) == 0 && cr.categories == nil && cr.sources == nil {
@@ -161,7 +163,7 @@ func (m *Matcher) Match(a feeds.Article) []string {
 }
 
 func (r *rule) matches(a feeds.Article, t *matchText) bool {
-	if r.sources != nil && !r.sources[normName(a.Source)] {
+	if r.sources != nil && !r.sources[feeds.Slugify(a.Source)] {
 		return false
 	}
 	if r.categories != nil && !t.hasCategory(r.categories) {
@@ -227,6 +229,23 @@ func nameSet(names []string) (map[string]bool, error) {
 		k := normName(n)
 		if k == "" {
 			return nil, fmt.Errorf("empty name")
+		}
+		m[k] = true
+	}
+	return m, nil
+}
+
+// slugSet holds source names by slug, as config and feeds.Source compare
+// them; nil when there are none.
+func slugSet(names []string) (map[string]bool, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	m := map[string]bool{}
+	for _, n := range names {
+		k := feeds.Slugify(n)
+		if k == "" {
+			return nil, fmt.Errorf("%q has no letters or digits", n)
 		}
 		m[k] = true
 	}

@@ -26,6 +26,7 @@ func TestNewMatcher(t *testing.T) {
 			{Name: "KOREA!", Any: []string{"seoul"}},
 		}, "used by another topic"},
 		{"EmptyCategory", []Rule{{Name: "K", Categories: []string{" "}}}, "empty name"},
+		{"EmptySource", []Rule{{Name: "K", Sources: []string{"--"}}}, "no letters or digits"},
 		{"UnsluggableName", []Rule{{Name: "!!!", Any: []string{"x"}}}, "no slug can be derived"},
 	}
 	for _, tt := range tests {
@@ -57,7 +58,7 @@ func TestMatcher_Topics(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Topic{
-		{Slug: "economie-francaise", Label: "Économie française", Kind: KindConfigured},
+		{Slug: "économie-française", Label: "Économie française", Kind: KindConfigured},
 		{Slug: "kr", Label: "Korea", Kind: KindConfigured},
 	}
 	if got := m.Topics(); !reflect.DeepEqual(got, want) {
@@ -77,6 +78,7 @@ func TestMatcher_Match(t *testing.T) {
 		{Name: "Opinion", Categories: []string{"Opinion"}},
 		{Name: "Reuters Asia", Sources: []string{"Reuters"}, Categories: []string{"asia"}},
 		{Name: "2026", Any: []string{"2026"}},
+		{Name: "Verge", Sources: []string{"the-verge"}},
 	}
 	m, err := NewMatcher(rules)
 	if err != nil {
@@ -104,6 +106,7 @@ func TestMatcher_Match(t *testing.T) {
 		{"Category", feeds.Article{Title: "Why the talks failed", Categories: []string{"OPINION"}}, []string{"opinion"}},
 		{"CategoryPathAndSource", feeds.Article{Title: "Markets", Source: "reuters", Categories: []string{"World/Asia"}}, []string{"reuters-asia"}},
 		{"SourceMismatch", feeds.Article{Title: "Markets", Source: "AP", Categories: []string{"Asia"}}, nil},
+		{"SourceBySlug", feeds.Article{Title: "New phone", Source: "The Verge"}, []string{"verge"}},
 		{"Number", feeds.Article{Title: "World Cup 2026 draw"}, []string{"2026"}},
 		{"NumberNotPartOfAnother", feeds.Article{Title: "Budget of 20260 won"}, nil},
 		{"CategoryText", feeds.Article{Title: "Analysis", Categories: []string{"North Korea"}}, []string{"north-korea", "koreans"}},
