@@ -83,9 +83,18 @@ func lookup(label string) encoding.Encoding {
 }
 
 // bomEncoding returns the encoding a byte order mark names and the mark's
-// length, or nil.
+// length, or nil. Without a mark, a document starting "<?" in UTF-16 or
+// UTF-32 is recognized too (XML 1.0, appendix F).
 func bomEncoding(data []byte) (encoding.Encoding, int) {
 	switch {
+	case bytes.HasPrefix(data, []byte{'<', 0, 0, 0}):
+		return utf32.UTF32(utf32.LittleEndian, utf32.IgnoreBOM), 0
+	case bytes.HasPrefix(data, []byte{0, 0, 0, '<'}):
+		return utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM), 0
+	case bytes.HasPrefix(data, []byte{'<', 0, '?', 0}):
+		return unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), 0
+	case bytes.HasPrefix(data, []byte{0, '<', 0, '?'}):
+		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), 0
 	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
 		return encoding.Nop, 3
 	case bytes.HasPrefix(data, []byte{0x00, 0x00, 0xFE, 0xFF}):

@@ -96,7 +96,7 @@ func (n *normalizer) article(it *gofeed.Item) (feeds.Article, bool) {
 	if a.Title == "" && a.Excerpt != "" {
 		a.Title = sanitize.Excerpt(html.EscapeString(a.Excerpt), titleRunes)
 	}
-	if a.Title == "" && link == "" && guid == "" && a.Excerpt == "" {
+	if a.Title == "" && link == "" && guid == "" && a.Summary == "" && a.Content == "" {
 		return feeds.Article{}, false
 	}
 

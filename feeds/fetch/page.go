@@ -13,7 +13,7 @@ import (
 // an error or login page, or a site's home page served in place of its feed.
 func looksLikeHTML(data []byte) bool {
 	head := bytes.ToLower(data[:min(len(data), 4096)])
-	for _, marker := range []string{"<!doctype html", "<html", "<head", "<body", "<meta ", "<title"} {
+	for _, marker := range []string{"<!doctype html", "<html", "<head", "<body"} {
 		if bytes.Contains(head, []byte(marker)) {
 			return true
 		}

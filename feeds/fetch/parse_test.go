@@ -291,6 +291,9 @@ func TestToUTF8(t *testing.T) {
 		{"U+FFFE dropped", "<a>x\uFFFEy\uFFFF</a>", "", "<a>xy</a>"},
 		{"iso-2022-jp", "<a>\x1b$B$3$s$K$A$O\x1b(B</a>", "text/xml; charset=iso-2022-jp", "<a>こんにちは</a>"},
 		{"mixed invalid kept as utf8", "<a>é\xff</a>", "", "<a>é\uFFFD</a>"},
+		{"utf-16le without BOM", "<\x00?\x00x\x00m\x00l\x00?\x00>\x00<\x00a\x00/\x00>\x00", "", "<?xml?><a/>"},
+		{"utf-16be without BOM", "\x00<\x00?\x00x\x00m\x00l\x00?\x00>\x00\xe9", "", "<?xml?>é"},
+		{"utf-32le without BOM", "<\x00\x00\x00a\x00\x00\x00/\x00\x00\x00>\x00\x00\x00", "", "<a/>"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
