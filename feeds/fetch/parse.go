@@ -22,10 +22,11 @@ import (
 const maxDepth = 10000
 
 // Parse parses and normalizes a feed body without any HTTP: body is read up
-// to Options.MaxBodyBytes, decoded using contentType's charset when the
-// document declares none, parsed once with gofeed and normalized. It keeps
-// the first Options.MaxItems items and returns how many more there were.
-// Every error is a *feeds.FetchError.
+// to Options.MaxBodyBytes, made valid UTF-8 (see toUTF8: a byte order mark,
+// the XML declaration, then contentType's charset), parsed once with gofeed
+// and normalized. It keeps the first Options.MaxItems items and returns how
+// many more there were. Every error is a *feeds.FetchError. Parse is safe
+// for concurrent use.
 func (c *Client) Parse(src feeds.Source, body io.Reader, contentType string) (arts []feeds.Article, dropped int, err error) {
 	size := int64(-1)
 	if l, ok := body.(interface{ Len() int }); ok {

@@ -83,6 +83,18 @@ func TestClient_Parse_Formats(t *testing.T) {
 			}},
 		},
 		{
+			name:    "RSS 0.90",
+			fixture: "rss090.xml",
+			src:     feeds.Source{Name: "NS", URL: "http://netscape.example/rss.rdf"},
+			want: []feeds.Article{{
+				Identity:  "http://netscape.example/news/1999/03/15/mozilla.html",
+				Link:      "http://netscape.example/news/1999/03/15/mozilla.html",
+				StoryKey:  "netscape.example/news/1999/03/15/mozilla.html",
+				Title:     "Mozilla & friends",
+				Published: date("1999-03-15T00:00:00Z"),
+			}},
+		},
+		{
 			name:    "RDF",
 			fixture: "rdf.xml",
 			src:     feeds.Source{Name: "RDF", URL: "https://rdf.example/index.rdf"},
