@@ -68,13 +68,16 @@ func (s *story) lead() feeds.Article { return s.arts[0] }
 // choose selects d's articles first seen in [since, until) and arranges
 // them. It returns the layout and the articles it uses, by id.
 func (s *Service) choose(ctx context.Context, d Digest, since, until, now time.Time) (layout, map[string]feeds.Article, error) {
-	arts, err := s.st.Articles(ctx, store.ArticleFilter{
-		Sources:        d.Sources,
-		Kinds:          d.Kinds,
-		PublishedSince: now.Add(-d.maxAge()),
-		SeenSince:      since,
-		SeenBefore:     until,
-	})
+	// An empty list means no filter here; to the store it would mean
+	// nothing at all.
+	f := store.ArticleFilter{PublishedSince: now.Add(-d.maxAge()), SeenSince: since, SeenBefore: until}
+	if len(d.Sources) > 0 {
+		f.Sources = d.Sources
+	}
+	if len(d.Kinds) > 0 {
+		f.Kinds = d.Kinds
+	}
+	arts, err := s.st.Articles(ctx, f)
 	if err != nil {
 		return layout{}, nil, fmt.Errorf("digest %q: select articles: %w", d.Name, err)
 	}

@@ -296,7 +296,7 @@ func (r *run) send(ctx context.Context, del store.Delivery, msg *Message, now ti
 	}
 	// The send must end before the lease does, or another claimer could
 	// send the same delivery while this one is still at it.
-	sendCtx, cancel := context.WithDeadline(ctx, now.Add(s.o.Lease*3/4))
+	sendCtx, cancel := context.WithTimeout(ctx, s.o.Lease*3/4)
 	err := r.conn.Send(sendCtx, msg)
 	cancel()
 	switch {

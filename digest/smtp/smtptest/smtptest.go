@@ -13,6 +13,7 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"io"
+	"log"
 	"math/big"
 	"net"
 	"strconv"
@@ -98,6 +99,7 @@ func Start(t testing.TB, o Options) *Server {
 	srv.WriteTimeout = 30 * time.Second
 	srv.MaxMessageBytes = 16 << 20
 	srv.AllowInsecureAuth = o.TLS == None
+	srv.ErrorLog = log.New(io.Discard, "", 0) // dropped connections are what tests do
 	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	tcp, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
