@@ -146,6 +146,11 @@ func (c *Client) Fetch(ctx context.Context, src feeds.Source, prev feeds.SourceS
 	}
 	// The client's Timeout covers the body too; the context makes the same
 	// deadline reach every read, so a body trickling a byte a second stops.
+	limit := fmt.Sprintf("%s (fetch.timeout)", c.opts.Timeout)
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < c.opts.Timeout {
+		// The caller's deadline comes first; name that one in errors.
+		limit = fmt.Sprintf("the %s the caller allowed", time.Until(dl).Round(time.Millisecond))
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src.URL, nil)
@@ -166,7 +171,7 @@ func (c *Client) Fetch(ctx context.Context, src feeds.Source, prev feeds.SourceS
 
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, c.netError(ctx, src, u.Host, err, false)
+		return nil, c.netError(ctx, src, u.Host, limit, err, false)
 	}
 	defer resp.Body.Close()
 
@@ -188,7 +193,7 @@ func (c *Client) Fetch(ctx context.Context, src feeds.Source, prev feeds.SourceS
 	data, ferr := c.readBody(resp.Body, resp.ContentLength)
 	if ferr != nil {
 		if ferr.Reason == "" {
-			ferr = c.netError(ctx, src, u.Host, ferr.Err, true)
+			ferr = c.netError(ctx, src, u.Host, limit, ferr.Err, true)
 		}
 		ferr.URL, ferr.Status = src.URL, code
 		return nil, ferr
@@ -242,20 +247,20 @@ func (c *Client) readBody(r io.Reader, size int64) ([]byte, *feeds.FetchError) {
 	return b, nil
 }
 
-// netError explains a failed request or body read.
-func (c *Client) netError(ctx context.Context, src feeds.Source, host string, err error, reading bool) *feeds.FetchError {
+// netError explains a failed request or body read; limit describes the
+// time the request had.
+func (c *Client) netError(ctx context.Context, src feeds.Source, host, limit string, err error, reading bool) *feeds.FetchError {
 	fe := &feeds.FetchError{URL: src.URL, Err: err}
 	var (
-		pe       *privateAddrError
-		re       *redirectError
-		dnsErr   *net.DNSError
-		opErr    *net.OpError
-		certErr  *tls.CertificateVerificationError
-		unknown  x509.UnknownAuthorityError
-		hostErr  x509.HostnameError
-		invalid  x509.CertificateInvalidError
-		recErr   tls.RecordHeaderError
-		deadline = c.opts.Timeout.String()
+		pe      *privateAddrError
+		re      *redirectError
+		dnsErr  *net.DNSError
+		opErr   *net.OpError
+		certErr *tls.CertificateVerificationError
+		unknown x509.UnknownAuthorityError
+		hostErr x509.HostnameError
+		invalid x509.CertificateInvalidError
+		recErr  tls.RecordHeaderError
 	)
 	switch {
 	case errors.As(err, &pe):
@@ -267,9 +272,9 @@ func (c *Client) netError(ctx context.Context, src feeds.Source, host string, er
 	case isTimeout(err) && errors.As(err, &opErr) && opErr.Op == "dial":
 		fe.Reason = fmt.Sprintf("could not connect to %s within %s: the server is down or unreachable; broadsheet will try again later", host, c.opts.ConnectTimeout)
 	case isTimeout(err) && reading:
-		fe.Reason = fmt.Sprintf("the server did not send the whole feed within %s (fetch.timeout): it is too slow; broadsheet will try again later, or raise fetch.timeout", deadline)
+		fe.Reason = fmt.Sprintf("the server did not send the whole feed within %s: it is too slow; broadsheet will try again later, or raise fetch.timeout", limit)
 	case isTimeout(err):
-		fe.Reason = fmt.Sprintf("the server did not answer within %s (fetch.timeout): it is slow or overloaded; broadsheet will try again later", deadline)
+		fe.Reason = fmt.Sprintf("the server did not answer within %s: it is slow or overloaded; broadsheet will try again later", limit)
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
 		fe.Reason = fmt.Sprintf("the host name %s does not exist: check the source's url in config.yaml", dnsErr.Name)
 	case errors.As(err, &dnsErr):

@@ -514,6 +514,20 @@ func TestClient_Fetch_NetworkErrors(t *testing.T) {
 	}
 }
 
+func TestClient_Fetch_CallerDeadline(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := newTestClient(Options{}).Fetch(ctx, feeds.Source{Name: "d", URL: srv.URL}, feeds.SourceState{})
+	fe := wantReason(t, err, "the server did not answer within ", "ms the caller allowed")
+	if strings.Contains(fe.Reason, "30s") {
+		t.Errorf("reason %q names the client's timeout, not the caller's", fe.Reason)
+	}
+}
+
 func TestRetryAfter(t *testing.T) {
 	tests := []struct {
 		in   string
