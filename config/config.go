@@ -132,6 +132,10 @@ type SMTP struct {
 	Password string `yaml:"password"`
 	TLS      string `yaml:"tls"` // starttls (default), tls or none
 	From     string `yaml:"from"`
+	// Timeout bounds connecting and sending one message (default 30s). A
+	// digest delivery being sent is leased for three times as long, after
+	// which another process may take it over.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // Digest is one scheduled email digest.

@@ -90,6 +90,7 @@ func TestLoad_Full(t *testing.T) {
 			Password: `p@ss: "word" # not a comment`,
 			TLS:      "tls",
 			From:     "Broadsheet <broadsheet@example.org>",
+			Timeout:  45 * time.Second,
 		},
 		Outbox:    "/var/spool/broadsheet",
 		Templates: "./templates",
