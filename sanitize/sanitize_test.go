@@ -248,3 +248,21 @@ func TestExcerpt_ReadsOnlyWhatItNeeds(t *testing.T) {
 		t.Errorf("Excerpt = %q, want %q", got, want)
 	}
 }
+
+func TestFromText(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"empty", "  \n ", ""},
+		{"one line", "hello", "<p>hello</p>"},
+		{"escaped", `if a < b && c > "d"`, "<p>if a &lt; b &amp;&amp; c &gt; &#34;d&#34;</p>"},
+		{"lines and paragraphs", "one\r\ntwo\n\n\n three ", "<p>one<br>two</p><p>three</p>"},
+		{"markup stays text", "<script>alert(1)</script>", "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"},
+		{"invalid utf8", "a\xffb", "<p>a\uFFFDb</p>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := FromText(tt.in); got != tt.want {
+				t.Errorf("FromText(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -189,3 +189,29 @@ func (w *textWriter) writeBytes(b []byte) {
 		b = b[size:]
 	}
 }
+
+// FromText returns plain text as safe HTML: escaped, with blank lines
+// starting paragraphs and single newlines kept as line breaks.
+func FromText(s string) string {
+	s = strings.TrimSpace(strings.ReplaceAll(validUTF8(s), "\r\n", "\n"))
+	if s == "" {
+		return ""
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for _, para := range strings.Split(s, "\n\n") {
+		para = strings.TrimSpace(para)
+		if para == "" {
+			continue
+		}
+		b.WriteString("<p>")
+		for j, line := range strings.Split(para, "\n") {
+			if j > 0 {
+				b.WriteString("<br>")
+			}
+			b.WriteString(html.EscapeString(strings.TrimSpace(line)))
+		}
+		b.WriteString("</p>")
+	}
+	return b.String()
+}

@@ -56,7 +56,10 @@ type Client struct {
 	opts   Options
 	http   *http.Client
 	parser *gofeed.Parser
-	cache  *htmlCache // nil when disabled
+	// jsonParser keeps the JSON Feed it translates, which tells plain-text
+	// content and summaries from HTML; gofeed's own item does not.
+	jsonParser *gofeed.Parser
+	cache      *htmlCache // nil when disabled
 }
 
 var _ feeds.Fetcher = (*Client)(nil)
@@ -108,6 +111,8 @@ func New(opts Options) *Client {
 		// Compression stays on: the transport asks for gzip and decompresses,
 		// and readBody caps what comes out, so a gzip bomb stops at the cap.
 	}
+	jsonParser := gofeed.NewParser()
+	jsonParser.KeepOriginalFeed = true
 	return &Client{
 		opts: opts,
 		http: &http.Client{
@@ -115,8 +120,9 @@ func New(opts Options) *Client {
 			Timeout:       opts.Timeout,
 			CheckRedirect: checkRedirect,
 		},
-		parser: gofeed.NewParser(),
-		cache:  newHTMLCache(opts.SanitizeCacheBytes),
+		parser:     gofeed.NewParser(),
+		jsonParser: jsonParser,
+		cache:      newHTMLCache(opts.SanitizeCacheBytes),
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/sanitize"
 	"github.com/mmcdole/gofeed"
+	"github.com/mmcdole/gofeed/json"
 )
 
 // excerptRunes is the length of Article.Excerpt; titleRunes that of a title
@@ -31,11 +32,15 @@ type normalizer struct {
 	zone       *time.Location // for dates written without a zone
 	dayFirst   bool
 	jsonFeed   bool
-	cache      *htmlCache // may be nil
+	jsonItems  []*json.Item // the JSON Feed's own items, in order, when known
+	cache      *htmlCache   // may be nil
 }
 
 func newNormalizer(src feeds.Source, f *gofeed.Feed, docURL *url.URL, now time.Time) *normalizer {
 	n := &normalizer{src: src, now: now.UTC(), base: docURL, jsonFeed: f.FeedType == "json"}
+	if jf, ok := f.OriginalFeed().(*json.Feed); ok && len(jf.Items) == len(f.Items) {
+		n.jsonItems = jf.Items
+	}
 	if u := resolveLink(f.Link, docURL); u != nil {
 		n.base = u
 	}
@@ -56,9 +61,9 @@ func newNormalizer(src feeds.Source, f *gofeed.Feed, docURL *url.URL, now time.T
 	return n
 }
 
-// article normalizes one item. It reports false for an item with nothing
-// in it: no title, link, guid or text.
-func (n *normalizer) article(it *gofeed.Item) (feeds.Article, bool) {
+// article normalizes item i. It reports false for an item with nothing in
+// it: no title, link, guid or text.
+func (n *normalizer) article(i int, it *gofeed.Item) (feeds.Article, bool) {
 	guid := strings.TrimSpace(it.GUID)
 	rawLink := it.Link
 	if rawLink == "" && len(it.Links) > 0 {
@@ -86,12 +91,28 @@ func (n *normalizer) article(it *gofeed.Item) (feeds.Article, bool) {
 		Link:   link,
 		Title:  n.title(it.Title),
 	}
-	// The excerpt comes from the content, else from the summary.
-	a.Content, a.Excerpt = n.cache.sanitizeHTML(it.Content, contentBase, baseKey, true)
-	if a.Content != "" {
-		a.Summary, _ = n.cache.sanitizeHTML(it.Description, contentBase, baseKey, false)
+	if i < len(n.jsonItems) && n.jsonItems[i] != nil {
+		// JSON Feed says which text is HTML: content_html only.
+		ji := n.jsonItems[i]
+		if ji.ContentHTML != "" {
+			a.Content, _ = n.cache.sanitizeHTML(ji.ContentHTML, contentBase, baseKey, false)
+		} else {
+			a.Content = sanitize.FromText(ji.ContentText)
+		}
+		a.Summary = sanitize.FromText(ji.Summary)
+		if a.Content != "" {
+			a.Excerpt = sanitize.Excerpt(a.Content, excerptRunes)
+		} else {
+			a.Excerpt = sanitize.Excerpt(a.Summary, excerptRunes)
+		}
 	} else {
-		a.Summary, a.Excerpt = n.cache.sanitizeHTML(it.Description, contentBase, baseKey, true)
+		// The excerpt comes from the content, else from the summary.
+		a.Content, a.Excerpt = n.cache.sanitizeHTML(it.Content, contentBase, baseKey, true)
+		if a.Content != "" {
+			a.Summary, _ = n.cache.sanitizeHTML(it.Description, contentBase, baseKey, false)
+		} else {
+			a.Summary, a.Excerpt = n.cache.sanitizeHTML(it.Description, contentBase, baseKey, true)
+		}
 	}
 	if a.Title == "" && a.Excerpt != "" {
 		a.Title = sanitize.Excerpt(html.EscapeString(a.Excerpt), titleRunes)

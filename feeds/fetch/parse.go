@@ -59,7 +59,11 @@ func (c *Client) parse(src feeds.Source, data []byte, contentType string, docURL
 	if trimmed[0] == '<' && tooDeep(trimmed, maxDepth) {
 		return fail(fmt.Sprintf("the feed nests elements more than %d deep: it is broken or hostile, and was not parsed", maxDepth), nil)
 	}
-	feed, err := c.parser.Parse(bytes.NewReader(data))
+	parser := c.parser
+	if trimmed[0] == '{' {
+		parser = c.jsonParser
+	}
+	feed, err := parser.Parse(bytes.NewReader(data))
 	if err != nil {
 		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) && looksLikeHTML(trimmed) {
 			if u := discoverFeed(data, docURL); u != "" && (docURL == nil || u != docURL.String()) {
@@ -113,7 +117,7 @@ const itemsPerWorker = 16
 func normalizeAll(n *normalizer, items []*gofeed.Item, arts []feeds.Article, keep []bool) {
 	one := func(i int) {
 		if items[i] != nil {
-			arts[i], keep[i] = n.article(items[i])
+			arts[i], keep[i] = n.article(i, items[i])
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(items)/itemsPerWorker)
