@@ -114,20 +114,19 @@ func (c *Clusterer) capitalized(term string) (int, int) {
 }
 
 // stem is the package's stem with a cache: the same words come back all
-// day. The cache is dropped when full, so it stays bounded.
+// day. The cache is dropped when it outgrows the window's vocabulary by
+// far, so that it stays bounded by the window too.
 func (c *Clusterer) stem(w string) string {
 	if s, ok := c.stems[w]; ok {
 		return s
 	}
-	if len(c.stems) >= maxStems {
+	if len(c.stems) >= 4*len(c.vocab)+4096 {
 		clear(c.stems)
 	}
 	s := stem(w)
 	c.stems[w] = s
 	return s
 }
-
-const maxStems = 1 << 16
 
 func (c *Clusterer) intern(term string) uint32 {
 	if id, ok := c.vocab[term]; ok {
