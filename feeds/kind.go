@@ -8,6 +8,9 @@ import (
 // opinionPaths are URL path segments that outlets use for opinion sections.
 var opinionPaths = []string{"/opinion/", "/opinions/", "/editorial/", "/editorials/", "/commentisfree/", "/e_editorial/", "/column/", "/columns/"}
 
+// titleMarks begin the titles of opinion pieces in many outlets' feeds.
+var titleMarks = []string{"[editorial]", "editorial:", "editorial |", "[op-ed]", "op-ed:", "[opinion]", "opinion:", "opinion |", "[column]", "commentary:", "the guardian view on", "the observer view on"}
+
 // opinionCategories are feed categories that mark opinion pieces.
 var opinionCategories = map[string]bool{"opinion": true, "opinions": true, "editorial": true, "editorials": true, "comment": true, "commentary": true, "op-ed": true, "column": true, "columns": true}
 
@@ -20,7 +23,7 @@ func ClassifyKind(a Article, src Source) Kind {
 		return KindEditorial
 	}
 	title := strings.ToLower(strings.TrimSpace(a.Title))
-	for _, p := range []string{"[editorial]", "editorial:", "[op-ed]", "[opinion]", "[column]"} {
+	for _, p := range titleMarks {
 		if strings.HasPrefix(title, p) {
 			return KindEditorial
 		}
