@@ -2,8 +2,10 @@ package fetch
 
 import (
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
+	"unicode"
 )
 
 // trackingParams are query parameters that say how a reader came to a page,
@@ -67,7 +69,7 @@ func canonicalLink(u *url.URL) string {
 
 	host, port := strings.ToLower(c.Hostname()), c.Port()
 	host = strings.TrimRight(host, ".")
-	if host == "" {
+	if !validHost(host) || !isDigits(port) && port != "" {
 		return ""
 	}
 	if (c.Scheme == "http" && port == "80") || (c.Scheme == "https" && port == "443") {
@@ -95,6 +97,24 @@ func canonicalLink(u *url.URL) string {
 		return ""
 	}
 	return s
+}
+
+// validHost reports whether host is an IP address or a plausible host
+// name: letters (of any script), digits, hyphens, underscores and dots.
+func validHost(host string) bool {
+	if host == "" {
+		return false
+	}
+	if strings.Contains(host, ":") {
+		_, err := netip.ParseAddr(host)
+		return err == nil
+	}
+	for _, r := range host {
+		if !(r == '-' || r == '.' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			return false
+		}
+	}
+	return true
 }
 
 // stripTracking drops tracking parameters from a raw query, keeping the
