@@ -59,6 +59,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/mail"
 	"net/url"
 	"os"
@@ -326,9 +327,10 @@ func NormalizeAddress(addr string) string {
 	return strings.ToLower(strings.TrimSpace(addr))
 }
 
-// hostOf is the host name of a URL, or "localhost".
+// hostOf is the host name of a URL, or "localhost" when it has none or
+// it is an IP address, which an address's domain cannot be as it is.
 func hostOf(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Hostname() != "" {
+	if u, err := url.Parse(raw); err == nil && u.Hostname() != "" && net.ParseIP(u.Hostname()) == nil {
 		return u.Hostname()
 	}
 	return "localhost"

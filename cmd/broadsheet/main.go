@@ -75,6 +75,7 @@ func commands() []command {
 		{"items", "[--since 24h] [--source NAME] [--json]", "list stored items", (*Main).cmdItems},
 		{"serve", "[--listen ADDR]", "serve the republished feeds, OPML, page and /healthz only, without polling", (*Main).cmdServe},
 		{"publish", "--out DIR", "write the republished feeds, OPML and page into DIR for static hosting", (*Main).cmdPublish},
+		{"digest", "", "email digests: list, preview NAME, send NAME, resubscribe NAME ADDRESS (see `broadsheet digest help`)", (*Main).cmdDigest},
 		{"check", "", "validate the configuration and print a summary", (*Main).cmdCheck},
 		{"version", "", "print the version", (*Main).cmdVersion},
 	}
