@@ -372,6 +372,8 @@ func TestClient_Parse_Errors(t *testing.T) {
 		{"deep nesting", `<rss version="2.0"><channel><item><title>t</title><x:y xmlns:x="urn:x">` + strings.Repeat("<a>", maxDepth+10) + `</x:y></item></channel></rss>`, "",
 			[]string{"nests elements more than"}},
 		{"billion laughs are not expanded", laughs, "", nil},
+		{"deeply nested JSON", strings.Repeat(`{"a":`, 200000) + "1" + strings.Repeat("}", 200000), "application/feed+json",
+			[]string{"the response is not a feed gofeed can read (", "depth"}},
 	}
 	c := newTestClient(Options{})
 	for _, tt := range tests {
