@@ -120,11 +120,11 @@ func xmlEncoding(data []byte) (start, end int, label string) {
 		return 0, 0, ""
 	}
 	decl := data[i:min(len(data), i+512)]
-	close := bytes.Index(decl, []byte("?>"))
-	if close < 0 {
+	stop := bytes.Index(decl, []byte("?>"))
+	if stop < 0 {
 		return 0, 0, ""
 	}
-	decl = decl[:close]
+	decl = decl[:stop]
 	k := bytes.Index(decl, []byte("encoding"))
 	if k < 0 {
 		return 0, 0, ""
