@@ -18,24 +18,13 @@ import (
 // as the next digest would be if it were planned now, without recording
 // anything or sending.
 func (s *Service) Preview(ctx context.Context, d Digest, to string) (*Message, error) {
-	rcpts, err := recipients(d)
-	if err != nil {
-		return nil, err
+	if to == "" && len(d.To) > 0 {
+		to = d.To[0]
 	}
-	var r recipient
-	switch {
-	case to != "":
-		r = recipient{display: to, addr: NormalizeAddress(to)}
-		for _, x := range rcpts {
-			if x.addr == r.addr {
-				r = x
-			}
-		}
-	case len(rcpts) > 0:
-		r = rcpts[0]
-	default:
-		r = recipient{display: "reader@example.com", addr: "reader@example.com"}
+	if to == "" {
+		to = "reader@example.com"
 	}
+	r := recipient{display: to, addr: NormalizeAddress(to)}
 	now := s.o.Now()
 	since := now.Add(-s.o.FirstWindow)
 	cur, err := s.st.DigestCursor(ctx, d.Name, r.addr)
@@ -57,23 +46,40 @@ func (s *Service) Preview(ctx context.Context, d Digest, to string) (*Message, e
 	return s.compose(ctx, d, del, l, arts, r.display)
 }
 
-// render rebuilds a planned delivery's message from its recorded layout.
-func (s *Service) render(ctx context.Context, d Digest, del store.Delivery, display string) (*Message, error) {
-	l, err := decodeLayout(del.Layout)
-	if err != nil {
-		return nil, err
-	}
-	arts := map[string]feeds.Article{}
-	if ids := l.ids(); len(ids) > 0 {
-		as, err := s.st.Articles(ctx, store.ArticleFilter{IDs: ids})
+// loaded is a layout with its articles, shared by the deliveries of a run
+// that have the same layout (usually all of them).
+type loaded struct {
+	l    layout
+	arts map[string]feeds.Article
+}
+
+// render rebuilds a planned delivery's message from its recorded layout;
+// cache, if not nil, keeps loaded layouts for the next deliveries.
+func (s *Service) render(ctx context.Context, d Digest, del store.Delivery, display string, cache map[string]*loaded) (*Message, error) {
+	ld := cache[del.Layout]
+	if ld == nil {
+		l, err := decodeLayout(del.Layout)
 		if err != nil {
-			return nil, fmt.Errorf("digest %q: load articles: %w", d.Name, err)
+			return nil, err
 		}
-		for _, a := range as {
-			arts[a.ID] = a
+		ld = &loaded{l: l, arts: map[string]feeds.Article{}}
+		if ids := l.ids(); len(ids) > 0 {
+			as, err := s.st.Articles(ctx, store.ArticleFilter{IDs: ids})
+			if err != nil {
+				return nil, fmt.Errorf("digest %q: load articles: %w", d.Name, err)
+			}
+			for _, a := range as {
+				ld.arts[a.ID] = a
+			}
+		}
+		if cache != nil {
+			if len(cache) > 16 {
+				clear(cache)
+			}
+			cache[del.Layout] = ld
 		}
 	}
-	return s.compose(ctx, d, del, l, arts, display)
+	return s.compose(ctx, d, del, ld.l, ld.arts, display)
 }
 
 // compose renders the templates and sets the headers.

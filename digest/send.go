@@ -207,7 +207,8 @@ func (s *Service) deliver(ctx context.Context, d Digest, rep *Report) (err error
 	if err != nil {
 		return err
 	}
-	r := &run{s: s, d: d, rep: rep, tries: map[store.DeliveryKey]int{}, index: map[store.DeliveryKey]int{}, handed: map[store.DeliveryKey]bool{}}
+	r := &run{s: s, d: d, rep: rep, tries: map[store.DeliveryKey]int{}, index: map[store.DeliveryKey]int{},
+		handed: map[store.DeliveryKey]bool{}, layouts: map[string]*loaded{}}
 	defer func() {
 		if r.conn != nil {
 			if cerr := r.conn.Close(); cerr != nil {
@@ -255,7 +256,7 @@ func (s *Service) deliver(ctx context.Context, d Digest, rep *Report) (err error
 			r.finish(del, store.DeliveryFailed, fmt.Errorf("not delivered within %v of being planned; gave up (last error: %s)", s.o.GiveUp, last))
 			continue
 		}
-		msg, err := s.render(ctx, d, del, name)
+		msg, err := s.render(ctx, d, del, name, r.layouts)
 		if err != nil {
 			r.retryAt(del, now.Add(s.o.RetryLater), err)
 			return err
@@ -276,6 +277,8 @@ type run struct {
 	tries  map[store.DeliveryKey]int  // attempts in this run
 	index  map[store.DeliveryKey]int  // into rep.Results
 	handed map[store.DeliveryKey]bool // accepted by the mailer in this run
+	// layouts caches loaded layouts: a run's deliveries mostly share one.
+	layouts map[string]*loaded
 }
 
 // send hands one claimed delivery to the mailer and records the outcome.
