@@ -21,6 +21,7 @@ import (
 	"github.com/broadsheet/broadsheet/config"
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/feeds/fetch"
+	"github.com/broadsheet/broadsheet/publish"
 	"github.com/broadsheet/broadsheet/store"
 	"github.com/broadsheet/broadsheet/store/postgres"
 	"github.com/broadsheet/broadsheet/store/sqlite"
@@ -61,9 +62,24 @@ type app struct {
 	store   store.Store
 	fetcher *fetch.Client
 	poller  *feeds.Poller
+	pub     *publish.Handler // set by run
 	// schedules maps a source name to its poll schedule; replaced on reload.
 	schedules atomic.Pointer[map[string]cron.Schedule]
 	owner     string
+	// changed are called after a poll that stored new or edited articles;
+	// set them before polling starts.
+	changed []func()
+}
+
+// polled is the poller's OnPoll: it tells the parts that show articles
+// that there are new ones.
+func (a *app) polled(ctx context.Context, r feeds.Report) {
+	if r.New+r.Updated == 0 {
+		return
+	}
+	for _, f := range a.changed {
+		f()
+	}
 }
 
 // openApp opens the store and builds the fetcher and poller.
@@ -94,6 +110,7 @@ func (m *Main) openApp(ctx context.Context, path string, cfg *config.Config) (*a
 		Next:    a.nextPoll,
 		Now:     m.Now,
 		Logger:  a.log,
+		OnPoll:  a.polled,
 	})
 	return a, nil
 }

@@ -219,11 +219,24 @@ func TestMain_RunReload(t *testing.T) {
 	reloaded := make(chan error, 10)
 	m := testMain()
 	m.Reloaded = reloaded
+	ready := make(chan string, 1)
+	m.Ready = ready
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan result, 1)
 	go func() { done <- runMain(t, ctx, m, "run", "--config", cfg) }()
 
 	waitFor(t, "the first source to be polled", func() bool { return fs.hits("/feed/0.xml") > 0 })
+	addr := <-ready
+	waitFor(t, "the polled items in the combined feed", func() bool {
+		resp, err := http.Get("http://" + addr + "/feed.atom")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return resp.StatusCode == 200 && strings.Contains(b.String(), "Story 1 of feed 0")
+	})
 
 	// An invalid edit is refused and the daemon keeps going.
 	os.WriteFile(cfg, []byte("sources: [oops\n"), 0o644)

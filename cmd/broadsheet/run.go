@@ -15,6 +15,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/broadsheet/broadsheet/config"
+	"github.com/broadsheet/broadsheet/publish"
 )
 
 func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) error {
@@ -40,8 +41,28 @@ func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) erro
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	// The republished feeds and the page: rendered once per change, served
+	// from memory.
+	pub := publish.New(a.store, publishOptions(cfg, m.Now, a.log))
+	a.pub = pub
+	a.changed = append(a.changed, pub.Changed)
+	if err := pub.Refresh(ctx); err != nil {
+		a.log.Error("render feeds", "err", err)
+	}
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		pub.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		if err := m.serveHTTP(ctx, cfg.Server.Listen, pub, a.log); err != nil {
+			cancel(err)
+		}
+	}()
 
 	// A lease outlives the longest fetch, so that a live replica's polls are
 	// never taken over, while a dead one's are within minutes.
@@ -59,6 +80,9 @@ func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	}()
 
 	<-ctx.Done()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
 	a.log.Info("shutting down: finishing polls under way")
 	return nil
 }
@@ -73,6 +97,9 @@ func (a *app) applySources(ctx context.Context, cfg *config.Config) error {
 		return fmt.Errorf("record sources: %w", err)
 	}
 	a.poller.SetSources(srcs)
+	if a.pub != nil {
+		a.pub.SetSources(srcs)
+	}
 	return nil
 }
 
