@@ -473,7 +473,7 @@ func (m *Main) digestSend(ctx context.Context, d *digests, dg digest.Digest, per
 	}
 	var notes []string
 	if rep.Empty > 0 {
-		notes = append(notes, fmt.Sprintf("%d with nothing new, not sent (send_empty: true sends them)", rep.Empty))
+		notes = append(notes, fmt.Sprintf("%d with nothing new, not sent (`broadsheet fetch` polls the sources; send_empty: true sends empty digests)", rep.Empty))
 	}
 	if rep.Already > 0 {
 		notes = append(notes, fmt.Sprintf("%d already had this period's digest", rep.Already))
