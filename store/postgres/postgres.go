@@ -46,6 +46,13 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		// pgx's message can quote the DSN, password included.
 		return nil, errors.New("open postgres: cannot parse the DSN")
 	}
+	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
+		// Plan each execution of a cached statement for its arguments. A
+		// generic plan, chosen after five runs while a table was small,
+		// otherwise sticks until the next ANALYZE: a poll's lookup by
+		// primary key was seen to turn into a scan of the whole table.
+		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	sdb := stdlib.OpenDB(*cfg)
 	sdb.SetMaxOpenConns(maxConns)
 	sdb.SetMaxIdleConns(maxIdle)

@@ -31,7 +31,9 @@ const insertRows = 100
 // unchanged. Within one poll only the first of several articles with the
 // same identity counts. An article with no Source takes p.State.Source, one
 // with no ID or Hash gets feeds.ArticleID or feeds.ContentHash, one with no
-// Kind is news, and one with no Published takes its FirstSeen.
+// Kind is news, and one with no Published takes its FirstSeen. Articles are
+// matched to stored ones by ID, so IDs must be stable (feeds.ArticleID is);
+// an ID already naming another source's or identity's article is an error.
 //
 // On PostgreSQL the upsert locks the source's row, so polls of one source
 // are stored one after another and never race on the same article.
@@ -54,14 +56,16 @@ func (db *DB) SavePoll(ctx context.Context, p feeds.Poll) (feeds.SaveStats, erro
 		if len(arts) == 0 {
 			return nil
 		}
-		old, err := db.existing(ctx, tx, src, arts)
+		old, err := db.existing(ctx, tx, arts)
 		if err != nil {
 			return fmt.Errorf("look up articles: %w", err)
 		}
 		var fresh, edited, changed []*feeds.Article
 		for _, a := range arts {
-			e, ok := old[a.Identity]
+			e, ok := old[a.ID]
 			switch {
+			case ok && (e.source != a.Source || e.identity != a.Identity):
+				return fmt.Errorf("article id %s of %q is taken by %q of %s", a.ID, a.Identity, e.identity, e.source)
 			case !ok:
 				a.FirstSeen = now
 				if a.Published.IsZero() {
@@ -70,7 +74,7 @@ func (db *DB) SavePoll(ctx context.Context, p feeds.Poll) (feeds.SaveStats, erro
 				fresh = append(fresh, a)
 				changed = append(changed, a)
 			case e.hash != a.Hash:
-				a.ID, a.Published, a.FirstSeen = e.id, e.published, e.firstSeen
+				a.Published, a.FirstSeen = e.published, e.firstSeen
 				edited = append(edited, a)
 				changed = append(changed, a)
 			default:
@@ -158,38 +162,41 @@ func (db *DB) saveState(ctx context.Context, tx *sql.Tx, p feeds.Poll) error {
 
 // stored is what SavePoll needs to know of an article already stored.
 type stored struct {
-	id, hash             string
-	published, firstSeen time.Time
+	source, identity, hash string
+	published, firstSeen   time.Time
 }
 
-// existing returns the stored articles of src among arts, by identity, in as
-// few queries as the parameter limit allows.
-func (db *DB) existing(ctx context.Context, tx *sql.Tx, src string, arts []*feeds.Article) (map[string]stored, error) {
+// existing returns the stored articles among arts, by ID, in as few queries
+// as the parameter limit allows. It looks up the primary key rather than
+// (source, identity): a lookup by the unique id is an index probe per value
+// whatever the planner's statistics say, while PostgreSQL with stale
+// statistics was seen to scan all of a source's articles for the other.
+func (db *DB) existing(ctx context.Context, tx *sql.Tx, arts []*feeds.Article) (map[string]stored, error) {
 	out := make(map[string]stored, len(arts))
-	step := db.chunk(1)
-	args := make([]any, 0, min(len(arts), step)+1)
+	step := db.chunk(0)
+	args := make([]any, 0, min(len(arts), step))
 	for start := 0; start < len(arts); start += step {
 		part := arts[start:min(start+step, len(arts))]
-		args = append(args[:0], src)
+		args = args[:0]
 		for _, a := range part {
-			args = append(args, a.Identity)
+			args = append(args, a.ID)
 		}
-		rows, err := tx.QueryContext(ctx, db.q("SELECT identity, id, hash, published, first_seen FROM articles WHERE source = ? AND identity IN ("+marks(len(part))+")"), args...)
+		rows, err := tx.QueryContext(ctx, db.q("SELECT id, source, identity, hash, published, first_seen FROM articles WHERE id IN ("+marks(len(part))+")"), args...)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
 			var (
-				identity string
-				s        stored
-				pub, fs  sql.NullInt64
+				id      string
+				s       stored
+				pub, fs sql.NullInt64
 			)
-			if err := rows.Scan(&identity, &s.id, &s.hash, &pub, &fs); err != nil {
+			if err := rows.Scan(&id, &s.source, &s.identity, &s.hash, &pub, &fs); err != nil {
 				rows.Close()
 				return nil, err
 			}
 			s.published, s.firstSeen = fromMS(pub), fromMS(fs)
-			out[identity] = s
+			out[id] = s
 		}
 		if err := rows.Close(); err != nil {
 			return nil, err
