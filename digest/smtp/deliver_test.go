@@ -31,6 +31,20 @@ func openStore(t testing.TB, n int) *sqlite.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	seed(t, db, n)
+	return db
+}
+
+// seedable is a store whose clock can be set, as sqldb's can.
+type seedable interface {
+	store.Store
+	SetNow(func() time.Time)
+}
+
+// seed stores n articles of each of two sources, first seen in the hour
+// before now, pairs of them on the same story.
+func seed(t testing.TB, db seedable, n int) {
+	t.Helper()
 	ctx := context.Background()
 	srcs := []feeds.Source{{Name: "The Korea Herald", URL: "https://kh.example/rss", Kind: feeds.KindEditorial},
 		{Name: "The Hankyoreh", URL: "https://hani.example/rss", Kind: feeds.KindEditorial}}
@@ -56,7 +70,6 @@ func openStore(t testing.TB, n int) *sqlite.DB {
 			t.Fatal(err)
 		}
 	}
-	return db
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
