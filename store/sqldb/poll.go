@@ -286,6 +286,8 @@ func updateSQL(rows int) string {
 		}
 		fmt.Fprintf(&b, "%s = v.column%d", c, i+2)
 	}
+	// An edit may change which configured topics match: assign again.
+	b.WriteString(", topics_done = 0")
 	b.WriteString(" FROM (VALUES ")
 	row := "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS BIGINT), ?)"
 	for i := range rows {
