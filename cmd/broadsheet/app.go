@@ -22,6 +22,7 @@ import (
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/feeds/fetch"
 	"github.com/broadsheet/broadsheet/publish"
+	"github.com/broadsheet/broadsheet/schedule"
 	"github.com/broadsheet/broadsheet/store"
 	"github.com/broadsheet/broadsheet/store/postgres"
 	"github.com/broadsheet/broadsheet/store/sqlite"
@@ -63,6 +64,9 @@ type app struct {
 	fetcher *fetch.Client
 	poller  *feeds.Poller
 	pub     *publish.Handler // set by run
+	sched   *schedule.Scheduler
+	digests atomic.Pointer[digests]
+	now     func() time.Time
 	// schedules maps a source name to its poll schedule; replaced on reload.
 	schedules atomic.Pointer[map[string]cron.Schedule]
 	owner     string
@@ -84,7 +88,7 @@ func (a *app) polled(ctx context.Context, r feeds.Report) {
 
 // openApp opens the store and builds the fetcher and poller.
 func (m *Main) openApp(ctx context.Context, path string, cfg *config.Config) (*app, error) {
-	a := &app{cfgPath: path, log: newLogger(m.Stderr, cfg.Log), owner: ownerID()}
+	a := &app{cfgPath: path, log: newLogger(m.Stderr, cfg.Log), owner: ownerID(), now: m.Now}
 	a.cfg.Store(cfg)
 	st, err := openStore(ctx, cfg)
 	if err != nil {
@@ -116,6 +120,15 @@ func (m *Main) openApp(ctx context.Context, path string, cfg *config.Config) (*a
 }
 
 func (a *app) Close() error { return a.store.Close() }
+
+// locker is the cross-replica lock for scheduled jobs: PostgreSQL advisory
+// locks, or none for the embedded store, which one machine uses.
+func (a *app) locker() schedule.Locker {
+	if db, ok := a.store.(*postgres.DB); ok {
+		return postgres.NewLocker(db)
+	}
+	return nil
+}
 
 // openStore opens the configured backend. A relative SQLite path is taken
 // relative to the working directory.

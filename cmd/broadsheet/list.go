@@ -127,6 +127,9 @@ func (m *Main) cmdCheck(ctx context.Context, fs *flag.FlagSet, args []string) er
 	if err != nil {
 		return err
 	}
+	if err := checkDigests(cfg); err != nil {
+		return &exitError{code: exitUsage, msg: fmt.Sprintf("%s: digests: %v", path, err)}
+	}
 	fmt.Fprintln(m.Stdout, cfg.Summary())
 	fmt.Fprintln(m.Stdout, "configuration OK")
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/broadsheet/broadsheet/config"
 	"github.com/broadsheet/broadsheet/publish"
+	"github.com/broadsheet/broadsheet/schedule"
 )
 
 func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) error {
@@ -43,6 +45,13 @@ func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	defer wg.Wait()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	goPart := func(f func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f()
+		}()
+	}
 
 	// The republished feeds and the page: rendered once per change, served
 	// from memory.
@@ -52,32 +61,38 @@ func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	if err := pub.Refresh(ctx); err != nil {
 		a.log.Error("render feeds", "err", err)
 	}
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		pub.Run(ctx)
-	}()
-	go func() {
-		defer wg.Done()
-		if err := m.serveHTTP(ctx, cfg.Server.Listen, pub, a.log); err != nil {
+	goPart(func() { pub.Run(ctx) })
+
+	// Digests, on their schedules; on PostgreSQL each job runs on one
+	// replica at a time (deliveries are claimed one by one anyway).
+	a.sched = schedule.New(a.locker(), a.log)
+	if err := a.applyDigests(cfg); err != nil {
+		return &exitError{code: exitUsage, msg: err.Error()}
+	}
+	a.sched.Start(ctx)
+	defer a.sched.Stop(context.Background())
+	goPart(func() {
+		if err := a.digests.Load().catchUp(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("catch up on digests", "err", err)
+		}
+	})
+
+	mux := http.NewServeMux()
+	mux.Handle(unsubscribePattern(cfg), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.digests.Load().unsubscribeHandler().ServeHTTP(w, r)
+	}))
+	mux.Handle("/", pub)
+	goPart(func() {
+		if err := m.serveHTTP(ctx, cfg.Server.Listen, mux, a.log); err != nil {
 			cancel(err)
 		}
-	}()
+	})
 
 	// A lease outlives the longest fetch, so that a live replica's polls are
 	// never taken over, while a dead one's are within minutes.
 	lease := 2*cfg.Fetch.Timeout + 30*time.Second
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		a.poller.Run(ctx, a.store, a.owner, lease, time.Second)
-	}()
-
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		m.watchConfig(ctx, a)
-	}()
+	goPart(func() { a.poller.Run(ctx, a.store, a.owner, lease, time.Second) })
+	goPart(func() { m.watchConfig(ctx, a) })
 
 	<-ctx.Done()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -103,6 +118,19 @@ func (a *app) applySources(ctx context.Context, cfg *config.Config) error {
 	return nil
 }
 
+// applyDigests builds the digests of cfg and schedules them.
+func (a *app) applyDigests(cfg *config.Config) error {
+	d, err := newDigests(cfg, a.store, nil, a.owner, a.now, a.log)
+	if err != nil {
+		return err
+	}
+	a.digests.Store(d)
+	if a.sched != nil {
+		a.sched.Set(d.jobs())
+	}
+	return nil
+}
+
 // reload reads the configuration again and applies what can change while
 // running. On any error the last good configuration stays in force.
 func (a *app) reload(ctx context.Context) error {
@@ -117,6 +145,10 @@ func (a *app) reload(ctx context.Context) error {
 	}
 	if err := a.applySources(ctx, cfg); err != nil {
 		a.log.Error("configuration not applied", "err", err)
+		return err
+	}
+	if err := a.applyDigests(cfg); err != nil {
+		a.log.Error("digests not reloaded; the previous digests stay in force", "err", err)
 		return err
 	}
 	a.cfg.Store(cfg)
