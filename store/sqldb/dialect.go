@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 )
 
 // Dialect describes what differs between the SQL databases that DB runs on.
@@ -23,11 +24,25 @@ type Dialect struct {
 	// processes from migrating the same database at the same time, and
 	// returns its release.
 	LockMigrations func(ctx context.Context, conn *sql.Conn) (unlock func(context.Context) error, err error)
+	// StampLock, if set, is run by SavePoll in its transaction before it
+	// reads the clock for its new articles' FirstSeen, and SeenBarrier by
+	// SeenHorizon in a transaction of its own. The barrier must wait for
+	// every transaction that took StampLock to end, and hold back new ones
+	// until it ends; shared and exclusive transaction-scoped locks do.
+	// Where transactions are serialized already (SQLite's BEGIN
+	// IMMEDIATE), both stay empty.
+	StampLock   string
+	SeenBarrier string
+	// ClockSkew is how far apart the clocks of processes sharing the
+	// database may be; SeenHorizon ends its windows that much earlier.
+	ClockSkew time.Duration
 }
 
 // SQLite is the dialect of modernc.org/sqlite. Writers are serialized by the
-// database itself (BEGIN IMMEDIATE and a busy timeout), so claiming and
-// migrating need no extra locks.
+// database itself (BEGIN IMMEDIATE and a busy timeout), so claiming,
+// migrating and stamping FirstSeen need no extra locks; every transaction
+// must begin IMMEDIATE (store/sqlite opens its connections so), and the
+// processes sharing a file share a clock.
 var SQLite = Dialect{
 	Name:      "sqlite",
 	MaxParams: 32766,
@@ -40,7 +55,16 @@ var Postgres = Dialect{
 	ClaimLock:      " FOR UPDATE SKIP LOCKED",
 	MaxParams:      65535,
 	LockMigrations: pgLockMigrations,
+	StampLock:      "SELECT pg_advisory_xact_lock_shared(" + pgStampKey + ")",
+	SeenBarrier:    "SELECT pg_advisory_xact_lock(" + pgStampKey + ")",
+	// Replicas run on machines whose clocks NTP keeps within milliseconds;
+	// a second is a wide margin that no reader of a digest notices.
+	ClockSkew: time.Second,
 }
+
+// pgStampKey names the advisory lock that stamping FirstSeen shares and
+// SeenHorizon takes alone, scoped to the schema as pgMigrateKey is.
+const pgStampKey = "hashtextextended('broadsheet.first_seen.' || current_schema(), 0)"
 
 // pgMigrateKey names the advisory lock that serializes migrations. It is
 // scoped to the current schema so that several installations (or test

@@ -26,7 +26,8 @@ const insertRows = 100
 // to another poll still under way.
 //
 // Then each article is inserted if its (source, identity) is new, with
-// FirstSeen set to Now(); updated in place if it exists with a different
+// FirstSeen set to Now() read inside the transaction, after the dialect's
+// StampLock (see SeenHorizon); updated in place if it exists with a different
 // Hash, keeping its ID, Published and FirstSeen; and otherwise counted as
 // unchanged. Within one poll only the first of several articles with the
 // same identity counts. An article with no Source takes p.State.Source, one
@@ -37,12 +38,14 @@ const insertRows = 100
 //
 // On PostgreSQL the upsert locks the source's row, so polls of one source
 // are stored one after another and never race on the same article.
+//
+// A poll that inserts or edits an article adds one to the "articles"
+// counter in the same transaction, which is what DataVersion reads.
 func (db *DB) SavePoll(ctx context.Context, p feeds.Poll) (feeds.SaveStats, error) {
 	src := p.State.Source
 	if src == "" {
 		return feeds.SaveStats{}, errors.New("save poll: state has no source")
 	}
-	now := roundMS(db.now())
 	arts, err := pollArticles(src, p.Articles)
 	if err != nil {
 		return feeds.SaveStats{}, fmt.Errorf("save poll %s: %w", src, err)
@@ -67,10 +70,6 @@ func (db *DB) SavePoll(ctx context.Context, p feeds.Poll) (feeds.SaveStats, erro
 			case ok && (e.source != a.Source || e.identity != a.Identity):
 				return fmt.Errorf("article id %s of %q is taken by %q of %s", a.ID, a.Identity, e.identity, e.source)
 			case !ok:
-				a.FirstSeen = now
-				if a.Published.IsZero() {
-					a.Published = now
-				}
 				fresh = append(fresh, a)
 				changed = append(changed, a)
 			case e.hash != a.Hash:
@@ -81,6 +80,18 @@ func (db *DB) SavePoll(ctx context.Context, p feeds.Poll) (feeds.SaveStats, erro
 				stats.Unchanged++
 			}
 		}
+		if len(fresh) > 0 {
+			now, err := db.stamp(ctx, tx)
+			if err != nil {
+				return fmt.Errorf("stamp first seen: %w", err)
+			}
+			for _, a := range fresh {
+				a.FirstSeen = now
+				if a.Published.IsZero() {
+					a.Published = now
+				}
+			}
+		}
 		if err := db.insertArticles(ctx, tx, fresh); err != nil {
 			return fmt.Errorf("insert articles: %w", err)
 		}
@@ -89,6 +100,12 @@ func (db *DB) SavePoll(ctx context.Context, p feeds.Poll) (feeds.SaveStats, erro
 		}
 		stats.New, stats.Updated = len(fresh), len(edited)
 		if len(changed) > 0 {
+			// Last, so that on PostgreSQL the counter's row lock, which
+			// serializes the polls that store something, is held only
+			// while committing.
+			if _, err := tx.ExecContext(ctx, bumpArticles); err != nil {
+				return fmt.Errorf("count the change: %w", err)
+			}
 			stats.Stored = make([]feeds.Article, len(changed))
 			for i, a := range changed {
 				stats.Stored[i] = *a
@@ -100,6 +117,18 @@ func (db *DB) SavePoll(ctx context.Context, p feeds.Poll) (feeds.SaveStats, erro
 		return feeds.SaveStats{}, fmt.Errorf("save poll %s: %w", src, err)
 	}
 	return stats, nil
+}
+
+// stamp reads the clock for the FirstSeen of a poll's new articles, after
+// taking the dialect's StampLock in tx, so that SeenHorizon can wait for
+// every stamp it might otherwise miss.
+func (db *DB) stamp(ctx context.Context, tx *sql.Tx) (time.Time, error) {
+	if db.dialect.StampLock != "" {
+		if _, err := tx.ExecContext(ctx, db.dialect.StampLock); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return roundMS(db.now()), nil
 }
 
 // pollArticles copies the poll's articles, dropping repeated identities,

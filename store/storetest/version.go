@@ -16,9 +16,10 @@ type DataVersioner interface {
 }
 
 // RunDataVersion checks a backend's DataVersion: stable while nothing
-// changes (a 304 poll included), different after a new article and after an
-// update with a newer Updated date, and the same through a second handle on
-// the same database, as another replica sees it. open is as for Run.
+// changes (a 304 poll, or one whose articles are all unchanged), different
+// after a new article, after an update with a newer Updated date and after
+// an edit that keeps the Updated date, and the same through a second handle
+// on the same database, as another replica sees it. open is as for Run.
 func RunDataVersion(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := t.Context()
 	clk := &clock{now: base}
@@ -74,12 +75,31 @@ func RunDataVersion(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("DataVersion after an empty poll = %q, want %q", got, one)
 	}
 
+	save(a) // the same article again, unchanged
+	if got := version(dv); got != one {
+		t.Errorf("DataVersion after a poll of unchanged articles = %q, want %q", got, one)
+	}
+
 	edited := a
 	edited.Title += " (edited)"
 	edited.Updated = a.Updated.Add(time.Hour)
 	edited = withIDs(edited)
 	save(edited)
-	if got := version(dv); got == one {
-		t.Errorf("DataVersion after an update with a newer date = %q, unchanged", got)
+	two := version(dv)
+	if two == one {
+		t.Errorf("DataVersion after an update with a newer date = %q, unchanged", two)
+	}
+
+	// Feeds often fix a typo without touching the date.
+	same := edited
+	same.Summary += " Corrected."
+	same = withIDs(same)
+	save(same)
+	three := version(dv)
+	if three == two || three == one {
+		t.Errorf("DataVersion after an edit with the same Updated date = %q, want one not seen before (%q, %q)", three, one, two)
+	}
+	if got := version(other); got != three {
+		t.Errorf("DataVersion of the edit through another handle = %q, want %q", got, three)
 	}
 }
