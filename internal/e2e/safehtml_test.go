@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"testing"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -193,4 +194,59 @@ func textLinkProblems(s string) []string {
 		}
 	}
 	return probs
+}
+
+// TestHTMLProblems checks the checker: each unsafe input must be caught
+// (else the end-to-end tests would pass vacuously), and broadsheet's own
+// safe constructs must not be.
+func TestHTMLProblems(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    string
+		whole bool
+		bad   bool
+	}{
+		{"Script", `<p>x</p><script>alert(1)</script>`, false, true},
+		{"Onerror", `<img src="https://x.example/i.png" onerror="alert(1)">`, false, true},
+		{"JavascriptEntities", `<a href="&#106;avascript:alert(1)">x</a>`, false, true},
+		{"JavascriptTab", "<a href=\"java\tscript:alert(1)\">x</a>", false, true},
+		{"DataImage", `<img src="data:image/svg+xml,x">`, false, true},
+		{"Vbscript", `<a href=" VBScript:x">x</a>`, false, true},
+		{"StyleAttrInFragment", `<p style="color:red">x</p>`, false, true},
+		{"ExpressionInDocument", `<html><body><p style="width:expression(alert(1))">x</p></body></html>`, true, true},
+		{"MetaRefreshInHead", `<html><head><meta http-equiv="refresh" content="0;url=https://x.example/"></head></html>`, true, true},
+		{"BaseInHead", `<html><head><base href="https://evil.example/"></head></html>`, true, true},
+		{"StyleInBody", `<html><body><style>p{}</style></body></html>`, true, true},
+		{"Form", `<form action="https://x.example/"><input name=a></form>`, false, true},
+		{"Iframe", `<iframe src="https://x.example/"></iframe>`, false, true},
+		{"Object", `<object data="https://x.example/x.swf"></object>`, false, true},
+		{"Svg", `<svg><circle r=1 /></svg>`, false, true},
+		{"SrcsetJavascript", `<img srcset="https://x.example/a.png 1x, javascript:alert(1) 2x">`, false, true},
+		{"SafeFragment", `<p>Text <a href="https://x.example/a" rel="nofollow">link</a> <img src="https://x.example/i.png" alt=""> <a href="mailto:a@x.example">mail</a> <a href="rel/x">rel</a></p>`, false, false},
+		{"SafeDocument", `<!DOCTYPE html><html><head><meta charset="utf-8"><title>t</title><style>p{color:red}</style><link rel="alternate" href="https://x.example/feed.atom"></head><body><p style="margin:0">x</p></body></html>`, true, false},
+		{"EscapedText", `&lt;script&gt;alert(1)&lt;/script&gt; javascript:alert(1)`, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			probs := htmlProblems(tt.in, tt.whole)
+			if got := len(probs) > 0; got != tt.bad {
+				t.Errorf("htmlProblems(%q) = %q; unsafe %v, want %v", tt.in, probs, got, tt.bad)
+			}
+		})
+	}
+}
+
+func TestTextOnly(t *testing.T) {
+	for in, want := range map[string]bool{
+		"Plain title":                 true,
+		"a < b & c > d":               true,
+		"&lt;script&gt;":              true, // text once decoded, shown as "<script>"
+		"<b>bold</b>":                 false,
+		"x <img src=x onerror=alert>": false,
+		"<script>alert(1)</script>":   false,
+	} {
+		if got := textOnly(in); got != want {
+			t.Errorf("textOnly(%q) = %v, want %v", in, got, want)
+		}
+	}
 }
