@@ -111,6 +111,10 @@ func (s *Service) plan(ctx context.Context, d Digest, period time.Time, rep *Rep
 	}
 	period = time.UnixMilli(period.UnixMilli()).UTC()
 	now := s.o.Now()
+	until, err := s.horizon(ctx, now)
+	if err != nil {
+		return fmt.Errorf("digest %q: %w", d.Name, err)
+	}
 	type choice struct {
 		l   layout
 		enc string
@@ -134,12 +138,12 @@ func (s *Service) plan(ctx context.Context, d Digest, period time.Time, rep *Rep
 		if since.IsZero() {
 			since = now.Add(-s.o.FirstWindow)
 		}
-		if since.After(now) {
-			since = now
+		if since.After(until) {
+			since = until
 		}
 		c, ok := chosen[since.UnixMilli()]
 		if !ok {
-			l, _, err := s.choose(ctx, d, since, now, now)
+			l, _, err := s.choose(ctx, d, since, until, now)
 			if err != nil {
 				return err
 			}
@@ -157,7 +161,7 @@ func (s *Service) plan(ctx context.Context, d Digest, period time.Time, rep *Rep
 		ok, err = s.st.PlanDelivery(ctx, store.Delivery{
 			DeliveryKey: store.DeliveryKey{Digest: d.Name, Recipient: r.addr, Period: period},
 			SeenSince:   since,
-			SeenBefore:  now,
+			SeenBefore:  until,
 			Created:     now,
 			State:       state,
 			Articles:    c.l.ids(),
@@ -178,6 +182,32 @@ func (s *Service) plan(ctx context.Context, d Digest, period time.Time, rep *Rep
 		}
 	}
 	return nil
+}
+
+// seenHorizoner is the store's optional barrier for windows of first-seen
+// times (sqldb's SeenHorizon).
+type seenHorizoner interface {
+	SeenHorizon(ctx context.Context, now time.Time) (time.Time, error)
+}
+
+// horizon is where the windows planned at now end: now itself, or, on a
+// store shared by concurrent writers, the store's horizon, before which
+// every article is committed. Without it, an article stamped just before
+// now by a poll that commits just after would be in neither this digest nor
+// the next, which starts where this one ends.
+func (s *Service) horizon(ctx context.Context, now time.Time) (time.Time, error) {
+	hz, ok := s.st.(seenHorizoner)
+	if !ok {
+		return now, nil
+	}
+	h, err := hz.SeenHorizon(ctx, now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if h.After(now) {
+		h = now
+	}
+	return h, nil
 }
 
 func (s *Service) unsubscribed(ctx context.Context, digest string) (map[string]bool, error) {
