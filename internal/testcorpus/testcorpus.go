@@ -9,19 +9,28 @@ import (
 	"testing"
 )
 
+// workplaceCorpus is where the workplace keeps the corpus, for clones that
+// do not sit beside it.
+const workplaceCorpus = "/work/shared/corpus"
+
 // Dir returns the corpus folder sub (e.g. "stories"), from
-// $BROADSHEET_CORPUS if set, else ../shared/corpus next to the module root.
+// $BROADSHEET_CORPUS if set, else ../shared/corpus next to the module root,
+// else /work/shared/corpus.
 func Dir(t testing.TB, sub string) string {
 	t.Helper()
-	base := os.Getenv("BROADSHEET_CORPUS")
-	if base == "" {
+	var dir string
+	if base := os.Getenv("BROADSHEET_CORPUS"); base != "" {
+		dir = filepath.Join(base, sub)
+	} else {
 		root, err := moduleRoot()
 		if err != nil {
 			t.Fatalf("find module root: %v", err)
 		}
-		base = filepath.Join(root, "..", "shared", "corpus")
+		dir = filepath.Join(root, "..", "shared", "corpus", sub)
+		if _, err := os.Stat(dir); err != nil {
+			dir = filepath.Join(workplaceCorpus, sub)
+		}
 	}
-	dir := filepath.Join(base, sub)
 	if _, err := os.Stat(dir); err != nil {
 		msg := "test corpus not found at " + dir + ": set BROADSHEET_CORPUS to the folder holding feedparser/ and stories/"
 		if os.Getenv("CI") != "" {
