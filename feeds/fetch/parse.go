@@ -59,11 +59,16 @@ func (c *Client) parse(src feeds.Source, data []byte, contentType string, docURL
 	if trimmed[0] == '<' && tooDeep(trimmed, maxDepth) {
 		return fail(fmt.Sprintf("the feed nests elements more than %d deep: it is broken or hostile, and was not parsed", maxDepth), nil)
 	}
-	parser := c.parser
+	// Items beyond the cap are cut before parsing, not after: gofeed
+	// builds every item of the document (see cutXML).
+	parser, part, cutDropped := c.parser, data, 0
 	if trimmed[0] == '{' {
 		parser = c.jsonParser
+		part, cutDropped = cutJSON(data, c.opts.MaxItems)
+	} else {
+		part, cutDropped = cutXML(data, c.opts.MaxItems, maxNodes)
 	}
-	feed, err := parser.Parse(bytes.NewReader(data))
+	feed, err := parser.Parse(bytes.NewReader(part))
 	if err != nil {
 		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) && looksLikeHTML(trimmed) {
 			if u := discoverFeed(data, docURL); u != "" && (docURL == nil || u != docURL.String()) {
@@ -82,9 +87,9 @@ func (c *Client) parse(src feeds.Source, data []byte, contentType string, docURL
 	}
 
 	items := feed.Items
-	dropped := 0
+	dropped := cutDropped
 	if len(items) > c.opts.MaxItems {
-		dropped = len(items) - c.opts.MaxItems
+		dropped += len(items) - c.opts.MaxItems
 		items = items[:c.opts.MaxItems]
 	}
 	n := newNormalizer(src, feed, docURL, c.opts.Now())
