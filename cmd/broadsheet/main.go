@@ -76,6 +76,7 @@ func commands() []command {
 		{"serve", "[--listen ADDR]", "serve the republished feeds, OPML, page and /healthz only, without polling", (*Main).cmdServe},
 		{"publish", "--out DIR", "write the republished feeds, OPML and page into DIR for static hosting", (*Main).cmdPublish},
 		{"digest", "", "email digests: list, preview NAME, send NAME, resubscribe NAME ADDRESS (see `broadsheet digest help`)", (*Main).cmdDigest},
+		{"migrate", "--from sqlite:PATH --to postgres:DSN [--force]", "copy every table of one store into another (SQLite to PostgreSQL, or back)", (*Main).cmdMigrate},
 		{"check", "", "validate the configuration and print a summary", (*Main).cmdCheck},
 		{"version", "", "print the version", (*Main).cmdVersion},
 	}
