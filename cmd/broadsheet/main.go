@@ -73,6 +73,7 @@ func commands() []command {
 		{"fetch", "[--source NAME]", "poll every source (or one) now and print what changed", (*Main).cmdFetch},
 		{"sources", "", "show each source's polling status", (*Main).cmdSources},
 		{"items", "[--since 24h] [--source NAME] [--json]", "list stored items", (*Main).cmdItems},
+		{"topics", "[--since 72h] [--kind story|configured] [--min-outlets 2] [--json]", "assign pending items to topics, then list topics and stories, largest first", (*Main).cmdTopics},
 		{"serve", "[--listen ADDR]", "serve the republished feeds, OPML, page and /healthz only, without polling", (*Main).cmdServe},
 		{"publish", "--out DIR", "write the republished feeds, OPML and page into DIR for static hosting", (*Main).cmdPublish},
 		{"digest", "", "email digests: list, preview NAME, send NAME, resubscribe NAME ADDRESS (see `broadsheet digest help`)", (*Main).cmdDigest},

@@ -1,0 +1,357 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/broadsheet/broadsheet/config"
+	"github.com/broadsheet/broadsheet/digest"
+	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/publish"
+	"github.com/broadsheet/broadsheet/store"
+	"github.com/broadsheet/broadsheet/topics"
+	"github.com/broadsheet/broadsheet/topics/assign"
+)
+
+// storyOutlets is how many outlets a story needs to be shown as one: a
+// story a single outlet carries is just its articles.
+const storyOutlets = 2
+
+// topicStoreOf returns st's topic storage. (Once store.Store embeds
+// store.TopicStore and store.Locks, this is a plain conversion.)
+func topicStoreOf(st store.Store) (assign.Store, error) {
+	ts, ok := st.(assign.Store)
+	if !ok {
+		return nil, fmt.Errorf("the store %T keeps no topics", st)
+	}
+	return ts, nil
+}
+
+// topicRules converts the configured topics.
+func topicRules(cfg *config.Config) []topics.Rule {
+	rules := make([]topics.Rule, 0, len(cfg.Topics))
+	for _, t := range cfg.Topics {
+		rules = append(rules, topics.Rule{
+			Name:       t.Name,
+			Slug:       t.Slug,
+			Any:        t.Match.Any,
+			All:        t.Match.All,
+			None:       t.Match.None,
+			Categories: t.Match.Categories,
+			Sources:    t.Match.Sources,
+		})
+	}
+	return rules
+}
+
+// newAssigner builds the Assigner from cfg: the configured topics and the
+// clustering settings. owner names this process in the "topics" lease.
+func newAssigner(cfg *config.Config, st assign.Store, owner string, log *slog.Logger) (*assign.Assigner, error) {
+	a, err := assign.New(st, assign.Options{
+		Rules: topicRules(cfg),
+		Clustering: topics.Options{
+			Window:    cfg.Clustering.Window,
+			Threshold: cfg.Clustering.Threshold,
+		},
+		Enabled: cfg.ClusteringEnabled(),
+		Owner:   owner,
+		Logger:  log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("topics: %w", err)
+	}
+	return a, nil
+}
+
+// configuredSlugs lists the slugs of the topics configured now: topics
+// removed from the configuration stay in the store but are not shown.
+func configuredSlugs(ts []topics.Topic) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Slug
+	}
+	return out
+}
+
+// publishGroups is publish's Grouper over the stored topics: every
+// configured topic, even one without articles so that its feed exists,
+// and the stories that several outlets carry.
+type publishGroups struct {
+	st         store.TopicStore
+	configured func() []topics.Topic // the configured topics now
+}
+
+// newPublishGroups returns publish's Grouper over st, with a's configured
+// topics.
+func newPublishGroups(st store.TopicStore, a *assign.Assigner) *publishGroups {
+	return &publishGroups{st: st, configured: a.ConfiguredTopics}
+}
+
+// Groups returns the configured topics, in configuration order, then the
+// stories with articles published since since, most outlets first.
+func (p *publishGroups) Groups(ctx context.Context, since time.Time) ([]publish.Group, error) {
+	conf := p.configured()
+	var out []publish.Group
+	if len(conf) > 0 {
+		gs, err := p.st.Topics(ctx, store.TopicFilter{PublishedSince: since, Kinds: []topics.Kind{topics.KindConfigured}, Slugs: configuredSlugs(conf)})
+		if err != nil {
+			return nil, err
+		}
+		ids := map[string][]string{}
+		for _, g := range gs {
+			ids[g.Slug] = g.ArticleIDs
+		}
+		for _, t := range conf {
+			out = append(out, publish.Group{Slug: t.Slug, Label: t.Label, Kind: publish.GroupConfigured, ArticleIDs: ids[t.Slug]})
+		}
+	}
+	stories, err := p.st.Topics(ctx, store.TopicFilter{PublishedSince: since, Kinds: []topics.Kind{topics.KindStory}, MinSources: storyOutlets})
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range stories {
+		out = append(out, publish.Group{Slug: g.Slug, Label: g.Label, Kind: publish.GroupStory, ArticleIDs: g.ArticleIDs})
+	}
+	return out, nil
+}
+
+// DataVersion is the topic epoch, which every saved batch of assignments
+// moves on, whichever replica saved it: publish refreshes when it changes.
+func (p *publishGroups) DataVersion(ctx context.Context) (string, error) {
+	e, err := p.st.TopicEpoch(ctx)
+	if err != nil {
+		return "", err
+	}
+	return "topics." + strconv.FormatInt(e, 10), nil
+}
+
+// digestGroups is the digest's Grouper over the stored topics.
+type digestGroups struct {
+	st         store.TopicStore
+	configured func() []topics.Topic
+}
+
+// newDigestGroups returns the digest's Grouper over st, with a's
+// configured topics.
+func newDigestGroups(st store.TopicStore, a *assign.Assigner) *digestGroups {
+	return &digestGroups{st: st, configured: a.ConfiguredTopics}
+}
+
+// Groups returns the configured topics holding some of articleIDs, in
+// configuration order, then the stories in which several outlets carry
+// them, most outlets first. A digest shows an article under the first
+// group holding it, so configured topics, which digests select by slug,
+// come first.
+func (d *digestGroups) Groups(ctx context.Context, articleIDs []string) ([]digest.Group, error) {
+	if len(articleIDs) == 0 {
+		return nil, nil
+	}
+	var out []digest.Group
+	if conf := d.configured(); len(conf) > 0 {
+		gs, err := d.st.Topics(ctx, store.TopicFilter{ArticleIDs: articleIDs, Kinds: []topics.Kind{topics.KindConfigured}, Slugs: configuredSlugs(conf)})
+		if err != nil {
+			return nil, err
+		}
+		byslug := map[string]store.TopicGroup{}
+		for _, g := range gs {
+			byslug[g.Slug] = g
+		}
+		for _, t := range conf {
+			if g, ok := byslug[t.Slug]; ok {
+				out = append(out, digest.Group{Slug: t.Slug, Label: t.Label, Kind: string(topics.KindConfigured), ArticleIDs: g.ArticleIDs})
+			}
+		}
+	}
+	stories, err := d.st.Topics(ctx, store.TopicFilter{ArticleIDs: articleIDs, Kinds: []topics.Kind{topics.KindStory}, MinSources: storyOutlets})
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range stories {
+		out = append(out, digest.Group{Slug: g.Slug, Label: g.Label, Kind: string(topics.KindStory), ArticleIDs: g.ArticleIDs})
+	}
+	return out, nil
+}
+
+// cmdTopics assigns what is pending (so that `fetch` then `topics` works
+// without a daemon; when a daemon holds the lease it leaves the work to
+// it), then lists the topics, largest first.
+func (m *Main) cmdTopics(ctx context.Context, fs *flag.FlagSet, args []string) error {
+	cfgFlag := configFlag(fs)
+	since := fs.Duration("since", 0, "only items published within this long (default clustering.window, 72h)")
+	kind := fs.String("kind", "", "only topics of this kind: story or configured")
+	asJSON := fs.Bool("json", false, "print a JSON array of {slug, label, kind, items}")
+	outlets := fs.Int("min-outlets", storyOutlets, "only stories carried by at least this many outlets")
+	if err := fs.Parse(args); err != nil {
+		return usageErr(err)
+	}
+	if fs.NArg() > 0 {
+		return &exitError{code: exitUsage, msg: fmt.Sprintf("topics: unexpected argument %q", fs.Arg(0))}
+	}
+	var kinds []topics.Kind
+	switch *kind {
+	case "":
+	case string(topics.KindStory), string(topics.KindConfigured):
+		kinds = []topics.Kind{topics.Kind(*kind)}
+	default:
+		return &exitError{code: exitUsage, msg: fmt.Sprintf("topics: --kind %q: want story or configured", *kind)}
+	}
+	path := m.configPath(*cfgFlag)
+	cfg, err := m.loadConfig(path)
+	if err != nil {
+		return err
+	}
+	a, err := m.openApp(ctx, path, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ts, err := topicStoreOf(a.store)
+	if err != nil {
+		return err
+	}
+	asg, err := newAssigner(cfg, ts, a.owner, a.log)
+	if err != nil {
+		return &exitError{code: exitUsage, msg: err.Error()}
+	}
+	if _, err := asg.Pass(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := asg.Release(rctx); err != nil {
+			a.log.Warn("release the topics lease", "err", err)
+		}
+	}()
+
+	window := *since
+	if window <= 0 {
+		window = cfg.Clustering.Window
+	}
+	if window <= 0 {
+		window = topics.DefaultWindow
+	}
+	gs, err := ts.Topics(ctx, store.TopicFilter{PublishedSince: m.Now().Add(-window), Kinds: kinds})
+	if err != nil {
+		return err
+	}
+	conf := configuredSlugs(asg.ConfiguredTopics())
+	gs = slices.DeleteFunc(gs, func(g store.TopicGroup) bool {
+		if g.Kind == topics.KindConfigured {
+			return !slices.Contains(conf, g.Slug)
+		}
+		return g.Sources < *outlets
+	})
+	var ids []string
+	for _, g := range gs {
+		ids = append(ids, g.ArticleIDs...)
+	}
+	arts := map[string]feeds.Article{}
+	if len(ids) > 0 {
+		list, err := a.store.Articles(ctx, store.ArticleFilter{IDs: ids})
+		if err != nil {
+			return err
+		}
+		for _, x := range list {
+			arts[x.ID] = x
+		}
+	}
+	if *asJSON {
+		return writeTopicsJSON(m.Stdout, gs, arts)
+	}
+	writeTopicsText(m.Stdout, gs, arts, window)
+	return nil
+}
+
+// topicJSON is one group in `topics --json`.
+type topicJSON struct {
+	Slug  string          `json:"slug"`
+	Label string          `json:"label"`
+	Kind  string          `json:"kind"`
+	Items []topicItemJSON `json:"items"`
+}
+
+type topicItemJSON struct {
+	ID        string    `json:"id"`
+	Title     string    `json:"title"`
+	Link      string    `json:"link"`
+	Source    string    `json:"source"`
+	Published time.Time `json:"published"`
+}
+
+func writeTopicsJSON(w io.Writer, gs []store.TopicGroup, arts map[string]feeds.Article) error {
+	out := make([]topicJSON, 0, len(gs))
+	for _, g := range gs {
+		t := topicJSON{Slug: g.Slug, Label: g.Label, Kind: string(g.Kind), Items: []topicItemJSON{}}
+		for _, id := range g.ArticleIDs {
+			if x, ok := arts[id]; ok {
+				t.Items = append(t.Items, topicItemJSON{ID: x.ID, Title: x.Title, Link: x.Link, Source: x.Source, Published: x.Published.UTC()})
+			}
+		}
+		out = append(out, t)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func writeTopicsText(w io.Writer, gs []store.TopicGroup, arts map[string]feeds.Article, window time.Duration) {
+	if len(gs) == 0 {
+		fmt.Fprintf(w, "No topics or stories among the items published in the last %s.\n", formatWindow(window))
+		return
+	}
+	for i, g := range gs {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		outlets := "1 outlet"
+		if g.Sources != 1 {
+			outlets = fmt.Sprintf("%d outlets", g.Sources)
+		}
+		fmt.Fprintf(w, "%s\n  %s · %s · %s\n", termText(g.Label), g.Kind, outlets, g.Slug)
+		width := 0
+		for _, id := range g.ArticleIDs {
+			width = max(width, len([]rune(arts[id].Source)))
+		}
+		for _, id := range g.ArticleIDs {
+			x, ok := arts[id]
+			if !ok {
+				continue
+			}
+			pad := width - len([]rune(x.Source))
+			fmt.Fprintf(w, "    %s%*s  %s  %s\n", termText(x.Source), pad, "", x.Published.Local().Format("2006-01-02 15:04"), truncate(termText(x.Title), 90))
+		}
+	}
+	fmt.Fprintf(w, "\n%d groups among the items published in the last %s.\n", len(gs), formatWindow(window))
+}
+
+// termText is feed text made safe for a terminal: one line, without
+// control characters (a title could carry escape sequences).
+func termText(s string) string {
+	return oneLine(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s))
+}
+
+// formatWindow writes whole hours and days plainly: 72h, 2h30m.
+func formatWindow(d time.Duration) string {
+	s := d.String()
+	for _, suffix := range []string{"m0s", "h0m"} {
+		if len(s) > len(suffix) && s[len(s)-len(suffix):] == suffix {
+			s = s[:len(s)-len(suffix)+1]
+		}
+	}
+	return s
+}

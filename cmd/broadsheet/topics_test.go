@@ -1,0 +1,453 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/broadsheet/broadsheet/publish"
+	"github.com/broadsheet/broadsheet/store"
+	"github.com/broadsheet/broadsheet/topics"
+)
+
+// newsItem is one item of an outlet's feed, published hours ago.
+type newsItem struct {
+	title, excerpt string
+	hours          int
+}
+
+// outlets are a handful of papers whose feeds share three stories (see
+// storyTitles) among unrelated pieces.
+var outlets = map[string][]newsItem{
+	"The Hankyoreh": {
+		{"[Editorial] North Korea and the US must not give up after Stockholm", "The working-level nuclear talks between North Korea and the United States in Stockholm broke down after a day.", 3},
+		{"[Editorial] Typhoon Mitag exposed gaps in disaster warnings", "Landslides and floods left by Typhoon Mitag killed residents who were never told to leave.", 20},
+		{"[Editorial] African swine fever demands tighter quarantine", "A new case of African swine fever at a pig farm in Paju shows the virus is spreading.", 30},
+		{"[Editorial] Reforming the prosecution service cannot wait", "Lawmakers should pass the bills that curb prosecutors' power.", 8},
+	},
+	"Korea JoongAng Daily": {
+		{"[Editorial] Stockholm talks collapse as North Korea walks out", "North Korea walked out of the nuclear talks with the United States in Stockholm, blaming Washington.", 4},
+		{"[Editorial] After Typhoon Mitag, rebuild landslide defenses", "Typhoon Mitag's floods and landslides show how poorly hillside towns are protected.", 22},
+		{"[Editorial] Stop African swine fever at Paju", "Swine fever has reached another pig farm in Paju; culling must be swift.", 28},
+		{"[Editorial] Samsung's foldable phone is a risky bet", "The Galaxy Fold goes on sale after months of delays.", 12},
+	},
+	"The Korea Herald": {
+		{"[Editorial] Failed Stockholm talks show North Korea's brinkmanship with US", "Pyongyang's walkout from the Stockholm nuclear talks is a familiar tactic.", 5},
+		{"[Editorial] Typhoon Mitag's deadly landslides hold lessons", "Typhoon Mitag brought floods and landslides that the warnings did not foresee.", 21},
+		{"[Editorial] Seoul apartment prices keep climbing", "Housing prices in Seoul rose for the fifteenth straight week.", 15},
+	},
+	"The Guardian": {
+		{"The Guardian view on North Korea: the Stockholm talks were doomed", "Neither Pyongyang nor Washington came to Stockholm ready to make the nuclear concessions a deal needs.", 6},
+		{"The Guardian view on Brexit: the deadline looms", "Parliament and Brussels are running out of time.", 9},
+	},
+	"Yonhap": {
+		{"Korean Series opener draws record baseball crowd", "The Doosan Bears beat the Kiwoom Heroes before a sell-out crowd at Jamsil.", 10},
+		{"African swine fever confirmed at another Paju pig farm", "The agriculture ministry confirmed African swine fever at a farm in Paju and ordered culling.", 29},
+		{"Bank of Korea cuts its base rate to a record low", "The central bank cut rates to 1.25 percent to support growth.", 14},
+	},
+}
+
+// storyTitles lists the headlines of each story several outlets share.
+var storyTitles = [][]string{
+	{
+		"[Editorial] North Korea and the US must not give up after Stockholm",
+		"[Editorial] Stockholm talks collapse as North Korea walks out",
+		"[Editorial] Failed Stockholm talks show North Korea's brinkmanship with US",
+		"The Guardian view on North Korea: the Stockholm talks were doomed",
+	},
+	{
+		"[Editorial] Typhoon Mitag exposed gaps in disaster warnings",
+		"[Editorial] After Typhoon Mitag, rebuild landslide defenses",
+		"[Editorial] Typhoon Mitag's deadly landslides hold lessons",
+	},
+	{
+		"[Editorial] African swine fever demands tighter quarantine",
+		"[Editorial] Stop African swine fever at Paju",
+		"African swine fever confirmed at another Paju pig farm",
+	},
+}
+
+// newsServer serves each outlet's RSS feed at /{slug}.xml, dated from
+// now.
+func newsServer(t *testing.T, now time.Time) *httptest.Server {
+	feedsBySlug := map[string]string{}
+	for name, items := range outlets {
+		slug := strings.ReplaceAll(strings.ToLower(name), " ", "-")
+		var b strings.Builder
+		fmt.Fprintf(&b, `<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>%s</title><link>https://%s.example/</link><description>%s</description>`, html.EscapeString(name), slug, html.EscapeString(name))
+		for i, it := range items {
+			link := fmt.Sprintf("https://%s.example/opinion/%d", slug, i)
+			fmt.Fprintf(&b, `<item><title>%s</title><link>%s</link><guid>%s</guid><pubDate>%s</pubDate><description>%s</description></item>`,
+				html.EscapeString(it.title), link, link, now.Add(-time.Duration(it.hours)*time.Hour).UTC().Format(time.RFC1123Z), html.EscapeString(it.excerpt))
+		}
+		b.WriteString(`</channel></rss>`)
+		feedsBySlug["/"+slug+".xml"] = b.String()
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := feedsBySlug[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// writeNewsConfig writes a configuration polling every outlet, with a
+// configured topic that matches the Stockholm editorials and one that
+// matches nothing.
+func writeNewsConfig(t *testing.T, dir, url string) string {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "storage:\n  driver: sqlite\n  path: %s\n", filepath.Join(dir, "bs.db"))
+	b.WriteString("schedule: \"@every 1h\"\nserver:\n  listen: 127.0.0.1:0\nlog:\n  level: warn\n")
+	b.WriteString("topics:\n  - name: Korean Peninsula\n    match:\n      any: [North Korea, Pyongyang]\n  - name: Climate\n    match:\n      any: [climate change]\n")
+	b.WriteString("sources:\n")
+	names := make([]string, 0, len(outlets))
+	for name := range outlets {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		slug := strings.ReplaceAll(strings.ToLower(name), " ", "-")
+		fmt.Fprintf(&b, "  - name: %s\n    url: %s/%s.xml\n", name, url, slug)
+	}
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// outletOf returns the outlet whose feed has title.
+func outletOf(title string) string {
+	for name, items := range outlets {
+		for _, it := range items {
+			if it.title == title {
+				return name
+			}
+		}
+	}
+	return ""
+}
+
+func TestMain_Topics(t *testing.T) {
+	ctx := context.Background()
+	srv := newsServer(t, time.Now())
+	dir := t.TempDir()
+	cfg := writeNewsConfig(t, dir, srv.URL)
+
+	if r := runMain(t, ctx, nil, "fetch", "--config", cfg); r.code != 0 {
+		t.Fatalf("fetch: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r := runMain(t, ctx, nil, "topics", "--config", cfg, "--json")
+	if r.code != 0 {
+		t.Fatalf("topics --json: exit %d\n%s", r.code, r.stderr)
+	}
+	var groups []struct {
+		Slug  string `json:"slug"`
+		Label string `json:"label"`
+		Kind  string `json:"kind"`
+		Items []struct {
+			ID        string    `json:"id"`
+			Title     string    `json:"title"`
+			Link      string    `json:"link"`
+			Source    string    `json:"source"`
+			Published time.Time `json:"published"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &groups); err != nil {
+		t.Fatalf("topics --json: %v\n%s", err, r.stdout)
+	}
+
+	t.Run("SharedStories", func(t *testing.T) {
+		for _, titles := range storyTitles {
+			var found []string
+			for _, g := range groups {
+				if g.Kind != "story" {
+					continue
+				}
+				for _, it := range g.Items {
+					if it.Title == titles[0] {
+						found = append(found, g.Slug)
+					}
+				}
+			}
+			if len(found) != 1 {
+				t.Errorf("%q is in %d story groups, want 1", titles[0], len(found))
+				continue
+			}
+			for _, g := range groups {
+				if g.Slug != found[0] {
+					continue
+				}
+				var got, gotOutlets []string
+				for _, it := range g.Items {
+					got = append(got, it.Title)
+					gotOutlets = append(gotOutlets, it.Source)
+					if it.ID == "" || it.Link == "" || it.Published.IsZero() || it.Source != outletOf(it.Title) {
+						t.Errorf("item %+v: missing field or wrong source", it)
+					}
+				}
+				var want, wantOutlets []string
+				for _, title := range titles {
+					want = append(want, title)
+					wantOutlets = append(wantOutlets, outletOf(title))
+				}
+				slices.Sort(got)
+				slices.Sort(want)
+				if !slices.Equal(got, want) {
+					t.Errorf("story %s holds %q, want %q", g.Slug, got, want)
+				}
+				slices.Sort(gotOutlets)
+				slices.Sort(wantOutlets)
+				if !slices.Equal(gotOutlets, wantOutlets) {
+					t.Errorf("story %s names outlets %q, want each of %q", g.Slug, gotOutlets, wantOutlets)
+				}
+				if !slices.Contains(titles, g.Label) {
+					t.Errorf("story %s label %q is none of its headlines", g.Slug, g.Label)
+				}
+			}
+		}
+		stories := 0
+		for _, g := range groups {
+			if g.Kind == "story" {
+				stories++
+			}
+		}
+		if stories != len(storyTitles) {
+			t.Errorf("%d story groups, want the %d shared stories only (single-outlet stories are not shown)", stories, len(storyTitles))
+		}
+	})
+
+	t.Run("ConfiguredTopic", func(t *testing.T) {
+		var korea []string
+		for _, g := range groups {
+			if g.Slug == "korean-peninsula" {
+				if g.Kind != "configured" || g.Label != "Korean Peninsula" {
+					t.Errorf("korean-peninsula: kind %q, label %q", g.Kind, g.Label)
+				}
+				for _, it := range g.Items {
+					korea = append(korea, it.Title)
+				}
+			}
+			if g.Slug == "climate" {
+				t.Errorf("climate matches nothing but is listed: %+v", g)
+			}
+		}
+		slices.Sort(korea)
+		want := slices.Clone(storyTitles[0])
+		slices.Sort(want)
+		if !slices.Equal(korea, want) {
+			t.Errorf("korean-peninsula holds %q, want %q", korea, want)
+		}
+	})
+
+	t.Run("LargestFirst", func(t *testing.T) {
+		// Four outlets on Stockholm, in the story and in the configured
+		// topic; the rest have three.
+		if len(groups) < 2 || len(groups[0].Items) != 4 || len(groups[1].Items) != 4 {
+			t.Fatalf("first groups %+v, want the two of four items", groups[:min(2, len(groups))])
+		}
+		for i := 2; i < len(groups); i++ {
+			if len(groups[i].Items) > 4 {
+				t.Errorf("group %d has %d items, more than the first", i, len(groups[i].Items))
+			}
+		}
+	})
+
+	t.Run("Text", func(t *testing.T) {
+		r := runMain(t, ctx, nil, "topics", "--config", cfg)
+		if r.code != 0 {
+			t.Fatalf("topics: exit %d\n%s", r.code, r.stderr)
+		}
+		for _, want := range []string{"story · 4 outlets", "configured · 4 outlets", "story · 3 outlets", "Korean Peninsula", "The Hankyoreh", "Korea JoongAng Daily", "Yonhap", "[Editorial] Stop African swine fever at Paju", "4 groups"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("text output lacks %q:\n%s", want, r.stdout)
+			}
+		}
+	})
+
+	t.Run("Kind", func(t *testing.T) {
+		r := runMain(t, ctx, nil, "topics", "--config", cfg, "--kind", "configured", "--json")
+		if r.code != 0 {
+			t.Fatalf("topics --kind configured: exit %d\n%s", r.code, r.stderr)
+		}
+		var gs []struct{ Kind string }
+		if err := json.Unmarshal([]byte(r.stdout), &gs); err != nil {
+			t.Fatal(err)
+		}
+		if len(gs) != 1 || gs[0].Kind != "configured" {
+			t.Errorf("--kind configured listed %+v, want the one configured topic", gs)
+		}
+		if r := runMain(t, ctx, nil, "topics", "--config", cfg, "--kind", "stories"); r.code != exitUsage {
+			t.Errorf("--kind stories: exit %d, want %d", r.code, exitUsage)
+		}
+	})
+
+	t.Run("Since", func(t *testing.T) {
+		// Within 24 hours only Stockholm (3-6h) and the typhoon (20-22h)
+		// have two outlets or more.
+		r := runMain(t, ctx, nil, "topics", "--config", cfg, "--since", "24h", "--kind", "story", "--json")
+		if r.code != 0 {
+			t.Fatalf("topics --since 24h: exit %d\n%s", r.code, r.stderr)
+		}
+		var gs []struct{ Items []struct{ Title string } }
+		if err := json.Unmarshal([]byte(r.stdout), &gs); err != nil {
+			t.Fatal(err)
+		}
+		if len(gs) != 2 || len(gs[0].Items) != 4 || len(gs[1].Items) != 3 {
+			t.Errorf("--since 24h: %+v, want Stockholm (4) and the typhoon (3)", gs)
+		}
+	})
+
+	t.Run("Idempotent", func(t *testing.T) {
+		again := runMain(t, ctx, nil, "topics", "--config", cfg, "--json")
+		if again.code != 0 || again.stdout != r.stdout {
+			t.Errorf("a second run differs:\n%s\nwant\n%s", again.stdout, r.stdout)
+		}
+	})
+}
+
+// TestTopicAdapters checks the groups publish and the digest get from the
+// store after `fetch` and `topics`.
+func TestTopicAdapters(t *testing.T) {
+	ctx := context.Background()
+	srv := newsServer(t, time.Now())
+	dir := t.TempDir()
+	path := writeNewsConfig(t, dir, srv.URL)
+	if r := runMain(t, ctx, nil, "fetch", "--config", path); r.code != 0 {
+		t.Fatalf("fetch: exit %d\n%s", r.code, r.stderr)
+	}
+	m := testMain()
+	cfg, err := m.loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ts, err := topicStoreOf(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asg, err := newAssigner(cfg, ts, "test", newLogger(os.Stderr, cfg.Log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := newPublishGroups(ts, asg)
+	v0, err := pub.DataVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := asg.Pass(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v1, _ := pub.DataVersion(ctx); v1 == v0 {
+		t.Errorf("DataVersion %q did not change with a pass", v1)
+	}
+
+	titles := map[string]string{}
+	arts, err := st.Articles(ctx, store.ArticleFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range arts {
+		titles[a.ID] = a.Title
+	}
+
+	t.Run("Publish", func(t *testing.T) {
+		var _ publish.Grouper = pub
+		gs, err := pub.Groups(ctx, time.Now().Add(-72*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, g := range gs {
+			got = append(got, fmt.Sprintf("%s/%s/%d", g.Kind, g.Slug, len(g.ArticleIDs)))
+		}
+		// Both configured topics, climate without items, in configuration
+		// order, then the three shared stories.
+		if len(gs) != 5 || got[0] != "configured/korean-peninsula/4" || got[1] != "configured/climate/0" {
+			t.Fatalf("publish groups %v, want korean-peninsula, climate, then 3 stories", got)
+		}
+		for _, g := range gs[2:] {
+			if g.Kind != publish.GroupStory || len(g.ArticleIDs) < 3 {
+				t.Errorf("story group %s/%s with %d items, want a shared story", g.Kind, g.Slug, len(g.ArticleIDs))
+			}
+		}
+		// Since 24 hours ago: the swine fever story (28-30h) is gone.
+		gs, _ = pub.Groups(ctx, time.Now().Add(-24*time.Hour))
+		if len(gs) != 4 {
+			t.Errorf("publish groups since 24h: %d, want 4", len(gs))
+		}
+	})
+
+	t.Run("Digest", func(t *testing.T) {
+		dg := newDigestGroups(ts, asg)
+		var ids []string
+		for id, title := range titles {
+			if strings.Contains(title, "Stockholm") || strings.Contains(title, "Typhoon") || strings.Contains(title, "Samsung") {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		gs, err := dg.Groups(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, g := range gs {
+			got = append(got, fmt.Sprintf("%s/%d", g.Kind, len(g.ArticleIDs)))
+			for _, id := range g.ArticleIDs {
+				if !slices.Contains(ids, id) {
+					t.Errorf("group %s lists %s, which was not asked about", g.Slug, id)
+				}
+			}
+		}
+		// The configured topic first (climate has none of them), then the
+		// two stories, most outlets first; Samsung is alone.
+		want := []string{"configured/4", "story/4", "story/3"}
+		if !slices.Equal(got, want) {
+			t.Errorf("digest groups %v, want %v", got, want)
+		}
+		if gs, err := dg.Groups(ctx, nil); err != nil || len(gs) != 0 {
+			t.Errorf("Groups(no ids) = %v, %v; want none", gs, err)
+		}
+	})
+
+	t.Run("RulesReload", func(t *testing.T) {
+		if err := asg.SetRules([]topics.Rule{{Name: "Swine fever", Any: []string{"swine fever"}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := asg.Pass(ctx); err != nil {
+			t.Fatal(err)
+		}
+		gs, err := pub.Groups(ctx, time.Now().Add(-72*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(gs) == 0 || gs[0].Slug != "swine-fever" || len(gs[0].ArticleIDs) != 3 {
+			t.Errorf("after a reload the first group is %+v, want swine-fever with 3 items", gs[0])
+		}
+		for _, g := range gs {
+			if g.Slug == "korean-peninsula" || g.Slug == "climate" {
+				t.Errorf("topic %s no longer configured but still published", g.Slug)
+			}
+		}
+	})
+}
