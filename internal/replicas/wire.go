@@ -1,0 +1,174 @@
+package replicas
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+)
+
+// WireCounter is a TCP proxy in front of a PostgreSQL server that counts
+// the statements its clients run, by reading the frontend messages of the
+// wire protocol as they pass: each Query (simple protocol) and each
+// Execute (extended protocol, what pgx uses for statements with arguments)
+// is one statement. It needs sslmode=disable, since it reads the stream in
+// the clear, and it never changes a byte. Its methods are safe for
+// concurrent use.
+type WireCounter struct {
+	ln     net.Listener
+	target string
+
+	queries  atomic.Int64 // 'Q'
+	executes atomic.Int64 // 'E'
+	accepted atomic.Int64 // connections
+
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	conns  map[net.Conn]bool
+	closed bool
+}
+
+// NewWireCounter listens on loopback and forwards to target (host:port).
+func NewWireCounter(target string) (*WireCounter, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	w := &WireCounter{ln: ln, target: target, conns: map[net.Conn]bool{}}
+	w.wg.Add(1)
+	go w.accept()
+	return w, nil
+}
+
+// Addr is where clients connect instead of the server.
+func (w *WireCounter) Addr() string { return w.ln.Addr().String() }
+
+// Statements returns how many statements have passed so far.
+func (w *WireCounter) Statements() int64 { return w.queries.Load() + w.executes.Load() }
+
+// Conns returns how many connections clients have opened so far.
+func (w *WireCounter) Conns() int64 { return w.accepted.Load() }
+
+// Close stops listening and cuts every connection.
+func (w *WireCounter) Close() error {
+	w.mu.Lock()
+	w.closed = true
+	for c := range w.conns {
+		c.Close()
+	}
+	w.mu.Unlock()
+	err := w.ln.Close()
+	w.wg.Wait()
+	return err
+}
+
+func (w *WireCounter) track(c net.Conn) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		c.Close()
+		return false
+	}
+	w.conns[c] = true
+	return true
+}
+
+func (w *WireCounter) untrack(c net.Conn) {
+	w.mu.Lock()
+	delete(w.conns, c)
+	w.mu.Unlock()
+	c.Close()
+}
+
+func (w *WireCounter) accept() {
+	defer w.wg.Done()
+	for {
+		client, err := w.ln.Accept()
+		if err != nil {
+			return
+		}
+		w.accepted.Add(1)
+		server, err := net.Dial("tcp", w.target)
+		if err != nil {
+			client.Close()
+			continue
+		}
+		if !w.track(client) || !w.track(server) {
+			client.Close()
+			server.Close()
+			continue
+		}
+		w.wg.Add(2)
+		go func() {
+			defer w.wg.Done()
+			_, _ = io.Copy(client, server)
+			w.untrack(client)
+			w.untrack(server)
+		}()
+		go func() {
+			defer w.wg.Done()
+			_ = w.forward(server, client)
+			w.untrack(client)
+			w.untrack(server)
+		}()
+	}
+}
+
+// sslRequest and gssRequest are the codes of the startup packets that ask
+// for encryption; the server answers a single byte, and the real startup
+// message follows.
+const (
+	sslRequest = 80877103
+	gssRequest = 80877104
+)
+
+// forward copies the frontend's messages to the server, counting them.
+func (w *WireCounter) forward(dst io.Writer, src io.Reader) error {
+	r := bufio.NewReaderSize(src, 64<<10)
+	var hdr [8]byte
+	// Startup packets: length, then a code, no type byte.
+	for {
+		if _, err := io.ReadFull(r, hdr[:8]); err != nil {
+			return err
+		}
+		n := int64(binary.BigEndian.Uint32(hdr[:4]))
+		code := binary.BigEndian.Uint32(hdr[4:8])
+		if n < 8 {
+			return errors.New("wire counter: bad startup packet")
+		}
+		if _, err := dst.Write(hdr[:8]); err != nil {
+			return err
+		}
+		if _, err := io.CopyN(dst, r, n-8); err != nil {
+			return err
+		}
+		if code != sslRequest && code != gssRequest {
+			break
+		}
+	}
+	for {
+		if _, err := io.ReadFull(r, hdr[:5]); err != nil {
+			return err
+		}
+		switch hdr[0] {
+		case 'Q':
+			w.queries.Add(1)
+		case 'E':
+			w.executes.Add(1)
+		}
+		n := int64(binary.BigEndian.Uint32(hdr[1:5]))
+		if n < 4 {
+			return fmt.Errorf("wire counter: bad length %d of message %q", n, hdr[0])
+		}
+		if _, err := dst.Write(hdr[:5]); err != nil {
+			return err
+		}
+		if _, err := io.CopyN(dst, r, n-4); err != nil {
+			return err
+		}
+	}
+}
