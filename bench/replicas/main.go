@@ -72,7 +72,7 @@ type result struct {
 	feeds    int
 	took     time.Duration
 	stmts    int64
-	conns    int64 // connections the replicas opened
+	conns    int64         // connections the replicas opened
 	cpu      time.Duration // the replicas' user+system time
 	share    []int         // polls by each replica
 }
