@@ -222,9 +222,8 @@ func (m *Main) cmdTopics(ctx context.Context, fs *flag.FlagSet, args []string) e
 	if err != nil {
 		return &exitError{code: exitUsage, msg: err.Error()}
 	}
-	if _, err := asg.Pass(ctx); err != nil {
-		return err
-	}
+	// Released however the pass ends, so that a daemon need not wait for
+	// the lease to lapse.
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -232,6 +231,9 @@ func (m *Main) cmdTopics(ctx context.Context, fs *flag.FlagSet, args []string) e
 			a.log.Warn("release the topics lease", "err", err)
 		}
 	}()
+	if _, err := asg.Pass(ctx); err != nil {
+		return err
+	}
 
 	window := *since
 	if window <= 0 {

@@ -44,13 +44,13 @@ func (c *clock) Set(t time.Time) {
 // env is a SQLite database file with its clock; handle opens another
 // connection pool on it, as another replica would.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	path string
 	clk  *clock
 	db   *sqlite.DB
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{t: t, path: filepath.Join(t.TempDir(), "bs.db"), clk: &clock{now: t0}}
 	e.db = e.handle()
@@ -114,7 +114,7 @@ func (e *env) assigner(st assign.Store, owner string, opts assign.Options) *assi
 	return a
 }
 
-func pass(t *testing.T, a *assign.Assigner) int {
+func pass(t testing.TB, a *assign.Assigner) int {
 	t.Helper()
 	n, err := a.Pass(t.Context())
 	if err != nil {
@@ -795,4 +795,102 @@ func TestAssigner_Run(t *testing.T) {
 	if n := pass(t, b); n != 1 {
 		t.Errorf("the other replica assigned %d after the release, want 1", n)
 	}
+}
+
+// TestAssigner_ConcurrentReplicas has two replicas pass at the same time
+// after each chunk of the stream, one of them sometimes releasing the
+// lease: exactly one does each chunk's work, and the stories are those of
+// one assigner.
+func TestAssigner_ConcurrentReplicas(t *testing.T) {
+	arts := stream(6, 240)
+	opts := assign.Options{Rules: rules, Enabled: true, BatchSize: 16, LockTTL: time.Minute}
+	const chunk = 30
+	feed := func(e *env, turn func(i, n int)) {
+		for i := 0; i*chunk < len(arts); i++ {
+			end := min((i+1)*chunk, len(arts))
+			e.clk.Set(arts[end-1].Published)
+			turn(i, len(e.poll(arts[i*chunk:end]...)))
+		}
+	}
+	single := newEnv(t)
+	one := single.assigner(single.db, "solo", opts)
+	feed(single, func(int, int) { pass(t, one) })
+
+	pair := newEnv(t)
+	r := []*assign.Assigner{pair.assigner(pair.db, "r0", opts), pair.assigner(pair.handle(), "r1", opts)}
+	feed(pair, func(i, n int) {
+		var got [2]int
+		var errs [2]error
+		var wg sync.WaitGroup
+		for k := range r {
+			wg.Go(func() { got[k], errs[k] = r[k].Pass(t.Context()) })
+		}
+		wg.Wait()
+		for k, err := range errs {
+			if err != nil {
+				t.Fatalf("chunk %d: replica %d: %v", i, k, err)
+			}
+		}
+		if got[0]+got[1] != n || (got[0] != 0 && got[1] != 0) {
+			t.Errorf("chunk %d of %d: replicas assigned %v, want all by one", i, n, got)
+		}
+		if i%3 == 1 {
+			for _, x := range r {
+				if err := x.Release(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	})
+	strip := func(gs []store.TopicGroup) []string {
+		for i := range gs {
+			gs[i].Label = ""
+		}
+		return layout(gs)
+	}
+	if got, want := strip(pair.topics(store.TopicFilter{})), strip(single.topics(store.TopicFilter{})); !slices.Equal(got, want) {
+		t.Errorf("concurrent replicas' topics differ from one assigner's:\n%s", diffLines(got, want))
+	}
+}
+
+// BenchmarkAssigner measures a first pass over a week of stored articles
+// (matching, clustering and saving them) and a rebuild from the store (what
+// a replica taking over pays once: the stories of two 72h windows), and
+// reports the rebuild's cost as a share of the first pass.
+func BenchmarkAssigner(b *testing.B) {
+	const n, chunk = 5000, 100
+	arts := stream(9, n) // one every two minutes: about a week
+	var assignT, rebuildT time.Duration
+	for range b.N {
+		b.StopTimer()
+		e := newEnv(b)
+		for i := 0; i*chunk < n; i++ {
+			end := min((i+1)*chunk, n)
+			e.clk.Set(arts[end-1].Published)
+			e.poll(arts[i*chunk : end]...)
+		}
+		opts := assign.Options{Rules: rules, Enabled: true}
+		first := e.assigner(e.db, "r1", opts)
+		b.StartTimer()
+		start := time.Now()
+		if got := pass(b, first); got != n {
+			b.Fatalf("assigned %d, want %d", got, n)
+		}
+		assignT += time.Since(start)
+		b.StopTimer()
+		if err := first.Release(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		e.poll(item("Reuters", "One more headline to assign", "", 2*n))
+		next := e.assigner(e.handle(), "r2", opts)
+		b.StartTimer()
+		start = time.Now()
+		pass(b, next) // rebuilds, then assigns one
+		rebuildT += time.Since(start)
+	}
+	perOp := func(d time.Duration) float64 { return float64(d.Milliseconds()) / float64(b.N) }
+	b.ReportMetric(perOp(assignT), "first-pass-ms")
+	b.ReportMetric(1e6*assignT.Seconds()/float64(b.N*n), "µs/article")
+	b.ReportMetric(perOp(rebuildT), "rebuild-ms")
+	b.ReportMetric(rebuildT.Seconds()/assignT.Seconds(), "rebuild/first-pass")
 }
