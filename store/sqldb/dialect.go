@@ -56,7 +56,10 @@ var Postgres = Dialect{
 	MaxParams:      65535,
 	LockMigrations: pgLockMigrations,
 	StampLock:      "SELECT pg_advisory_xact_lock_shared(" + pgStampKey + ")",
-	SeenBarrier:    "SELECT pg_advisory_xact_lock(" + pgStampKey + ")",
+	// A poll's transaction is short; one that holds the shared lock for a
+	// minute is stuck (a partitioned client whose session lingers), and a
+	// digest had better fail and cover the window next time than hang.
+	SeenBarrier: "SELECT set_config('lock_timeout', '60s', true), pg_advisory_xact_lock(" + pgStampKey + ")",
 	// Replicas run on machines whose clocks NTP keeps within milliseconds;
 	// a second is a wide margin that no reader of a digest notices.
 	ClockSkew: time.Second,
