@@ -133,8 +133,8 @@ func (m *Main) cmdMigrate(ctx context.Context, fs *flag.FlagSet, args []string) 
 // have fewer rows in the target than in the source.
 func printCopyTable(m *Main, counts []sqldb.TableCount) int {
 	short := 0
-	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "TABLE\tSOURCE\tTARGET\tCOPIED\t\t")
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TABLE\tSOURCE\tTARGET\tCOPIED\tCHECK")
 	for _, c := range counts {
 		check := "ok"
 		switch {
@@ -144,7 +144,7 @@ func printCopyTable(m *Main, counts []sqldb.TableCount) int {
 		case c.Target > c.Source:
 			check = fmt.Sprintf("ok, %d more in the target", c.Target-c.Source)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\t%s\n", c.Table, c.Source, c.Target, c.Copied, check)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", c.Table, c.Source, c.Target, c.Copied, check)
 	}
 	tw.Flush()
 	return short
