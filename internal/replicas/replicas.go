@@ -43,12 +43,23 @@ func Build(ctx context.Context, dir string) (string, error) {
 	if runtime.GOOS == "windows" {
 		bin += ".exe"
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/broadsheet/broadsheet/cmd/broadsheet")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	// The go command that runs the tests, when it says where it is.
+	goCmd := "go"
+	if root := os.Getenv("GOROOT"); root != "" {
+		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
+			goCmd = p
+		}
+	}
+	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", bin, "github.com/broadsheet/broadsheet/cmd/broadsheet")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %w\n%s", err, out)
 	}
 	return bin, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // Schema is a fresh PostgreSQL schema.
