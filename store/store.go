@@ -16,6 +16,9 @@ import (
 type Store interface {
 	feeds.PollStore
 	feeds.Claimer
+	TopicStore
+	DigestStore
+	Locks
 
 	// SyncSources records the configured sources: new ones become due at
 	// once, changed URLs are updated (forgetting the old URL's validators,

@@ -26,6 +26,7 @@ import (
 	"github.com/broadsheet/broadsheet/store"
 	"github.com/broadsheet/broadsheet/store/postgres"
 	"github.com/broadsheet/broadsheet/store/sqlite"
+	"github.com/broadsheet/broadsheet/topics/assign"
 )
 
 // configFlag registers --config on fs.
@@ -64,6 +65,7 @@ type app struct {
 	fetcher *fetch.Client
 	poller  *feeds.Poller
 	pub     *publish.Handler // set by run
+	topics  *assign.Assigner
 	sched   *schedule.Scheduler
 	digests atomic.Pointer[digests]
 	now     func() time.Time
@@ -108,6 +110,10 @@ func (m *Main) openApp(ctx context.Context, path string, cfg *config.Config) (*a
 		st.Close()
 		return nil, err
 	}
+	if a.topics, err = newAssigner(cfg, st, a.owner, a.log); err != nil {
+		st.Close()
+		return nil, &exitError{code: exitUsage, msg: err.Error()}
+	}
 	a.poller = feeds.NewPoller(a.fetcher, st, feeds.PollerOptions{
 		Workers: cfg.Fetch.Workers,
 		PerHost: cfg.Fetch.PerHost,
@@ -120,6 +126,13 @@ func (m *Main) openApp(ctx context.Context, path string, cfg *config.Config) (*a
 }
 
 func (a *app) Close() error { return a.store.Close() }
+
+// publisher returns the publish handler over the store, with topics.
+func (a *app) publisher(cfg *config.Config) *publish.Handler {
+	opts := publishOptions(cfg, a.now, a.log)
+	opts.Groups = newPublishGroups(a.store, a.topics)
+	return publish.New(a.store, opts)
+}
 
 // locker is the cross-replica lock for scheduled jobs: PostgreSQL advisory
 // locks, or none for the embedded store, which one machine uses.

@@ -44,10 +44,6 @@ type digests struct {
 // topic; nil shows one section. (The integrator passes the topics
 // adapter.)
 func newDigests(cfg *config.Config, st store.Store, groups digest.Grouper, owner string, now func() time.Time, log *slog.Logger) (*digests, error) {
-	ds, ok := st.(digest.Store)
-	if !ok {
-		return nil, fmt.Errorf("the %s store does not record digest deliveries", cfg.Storage.Driver)
-	}
 	tmpl, err := digest.LoadTemplates(cfg.Templates)
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
@@ -81,7 +77,7 @@ func newDigests(cfg *config.Config, st store.Store, groups digest.Grouper, owner
 		mailer = outbox.New(dir)
 		opts.Lease = 30 * time.Second
 	}
-	svc, err := digest.New(ds, mailer, tmpl, groups, opts)
+	svc, err := digest.New(st, mailer, tmpl, groups, opts)
 	if err != nil {
 		return nil, err
 	}

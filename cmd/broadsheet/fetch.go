@@ -62,6 +62,11 @@ func (m *Main) cmdFetch(ctx context.Context, fs *flag.FlagSet, args []string) er
 	if bar != nil {
 		bar.Finish()
 	}
+	if ctx.Err() == nil {
+		if err := a.assignTopics(ctx); err != nil {
+			a.log.Error("topics not assigned; the daemon or the next fetch will", "err", err)
+		}
+	}
 	failed := printFetchTable(m.Stdout, reports)
 	if ctx.Err() != nil {
 		return &exitError{code: exitFailed, msg: "interrupted: sources not yet fetched were left as they were"}

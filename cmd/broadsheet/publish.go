@@ -36,7 +36,7 @@ func (m *Main) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) er
 		return err
 	}
 	defer a.Close()
-	h := publish.New(a.store, publishOptions(cfg, m.Now, a.log))
+	h := a.publisher(cfg)
 	if err := h.Refresh(ctx); err != nil {
 		return err
 	}
@@ -65,7 +65,10 @@ func (m *Main) cmdPublish(ctx context.Context, fs *flag.FlagSet, args []string) 
 		return err
 	}
 	defer a.Close()
-	h := publish.New(a.store, publishOptions(cfg, m.Now, a.log))
+	if err := a.assignTopics(ctx); err != nil {
+		return err
+	}
+	h := a.publisher(cfg)
 	if err := h.WriteDir(ctx, *out); err != nil {
 		return err
 	}

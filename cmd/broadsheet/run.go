@@ -16,7 +16,6 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/broadsheet/broadsheet/config"
-	"github.com/broadsheet/broadsheet/publish"
 	"github.com/broadsheet/broadsheet/schedule"
 )
 
@@ -55,13 +54,24 @@ func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) erro
 
 	// The republished feeds and the page: rendered once per change, served
 	// from memory.
-	pub := publish.New(a.store, publishOptions(cfg, m.Now, a.log))
+	pub := a.publisher(cfg)
 	a.pub = pub
 	a.changed = append(a.changed, pub.Changed)
 	if err := pub.Refresh(ctx); err != nil {
 		a.log.Error("render feeds", "err", err)
 	}
 	goPart(func() { pub.Run(ctx) })
+
+	// Topics: articles are assigned soon after each poll that stored some,
+	// by one replica at a time (the one holding the "topics" lease).
+	wake := make(chan struct{}, 1)
+	a.changed = append(a.changed, func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	})
+	goPart(func() { a.topics.Run(ctx, wake, 30*time.Second) })
 
 	// Digests, on their schedules; on PostgreSQL each job runs on one
 	// replica at a time (deliveries are claimed one by one anyway).
@@ -120,7 +130,7 @@ func (a *app) applySources(ctx context.Context, cfg *config.Config) error {
 
 // applyDigests builds the digests of cfg and schedules them.
 func (a *app) applyDigests(cfg *config.Config) error {
-	d, err := newDigests(cfg, a.store, nil, a.owner, a.now, a.log)
+	d, err := newDigests(cfg, a.store, newDigestGroups(a.store, a.topics), a.owner, a.now, a.log)
 	if err != nil {
 		return err
 	}
@@ -149,6 +159,10 @@ func (a *app) reload(ctx context.Context) error {
 	}
 	if err := a.applyDigests(cfg); err != nil {
 		a.log.Error("digests not reloaded; the previous digests stay in force", "err", err)
+		return err
+	}
+	if err := a.topics.SetRules(topicRules(cfg)); err != nil {
+		a.log.Error("topics not reloaded; the previous topics stay in force", "err", err)
 		return err
 	}
 	a.cfg.Store(cfg)

@@ -26,16 +26,6 @@ import (
 // story a single outlet carries is just its articles.
 const storyOutlets = 2
 
-// topicStoreOf returns st's topic storage. (Once store.Store embeds
-// store.TopicStore and store.Locks, this is a plain conversion.)
-func topicStoreOf(st store.Store) (assign.Store, error) {
-	ts, ok := st.(assign.Store)
-	if !ok {
-		return nil, fmt.Errorf("the store %T keeps no topics", st)
-	}
-	return ts, nil
-}
-
 // topicRules converts the configured topics.
 func topicRules(cfg *config.Config) []topics.Rule {
 	rules := make([]topics.Rule, 0, len(cfg.Topics))
@@ -80,6 +70,25 @@ func configuredSlugs(ts []topics.Topic) []string {
 		out[i] = t.Slug
 	}
 	return out
+}
+
+// assignTopics assigns the topics of what is pending, once, and releases
+// the lease, so that commands show up-to-date topics without a daemon.
+// When a daemon holds the lease it leaves the work to it.
+func (a *app) assignTopics(ctx context.Context) error {
+	// Released however the pass ends, so that a daemon need not wait for
+	// the lease to lapse.
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := a.topics.Release(rctx); err != nil {
+			a.log.Warn("release the topics lease", "err", err)
+		}
+	}()
+	if _, err := a.topics.Pass(ctx); err != nil {
+		return fmt.Errorf("assign topics: %w", err)
+	}
+	return nil
 }
 
 // publishGroups is publish's Grouper over the stored topics: every
@@ -214,26 +223,10 @@ func (m *Main) cmdTopics(ctx context.Context, fs *flag.FlagSet, args []string) e
 		return err
 	}
 	defer a.Close()
-	ts, err := topicStoreOf(a.store)
-	if err != nil {
+	if err := a.assignTopics(ctx); err != nil {
 		return err
 	}
-	asg, err := newAssigner(cfg, ts, a.owner, a.log)
-	if err != nil {
-		return &exitError{code: exitUsage, msg: err.Error()}
-	}
-	// Released however the pass ends, so that a daemon need not wait for
-	// the lease to lapse.
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := asg.Release(rctx); err != nil {
-			a.log.Warn("release the topics lease", "err", err)
-		}
-	}()
-	if _, err := asg.Pass(ctx); err != nil {
-		return err
-	}
+	ts, asg := a.store, a.topics
 
 	window := *since
 	if window <= 0 {
