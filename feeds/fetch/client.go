@@ -282,7 +282,7 @@ func (c *Client) netError(ctx context.Context, src feeds.Source, host, limit str
 	case isTimeout(err):
 		fe.Reason = fmt.Sprintf("the server did not answer within %s: it is slow or overloaded; broadsheet will try again later", limit)
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
-		fe.Reason = fmt.Sprintf("the host name %s does not exist: check the source's url in config.yaml", dnsErr.Name)
+		fe.Reason = fmt.Sprintf("the host name %s was not found: check the source's url in config.yaml, or this machine's network and DNS", dnsErr.Name)
 	case errors.As(err, &dnsErr):
 		fe.Reason = fmt.Sprintf("the host name %s could not be looked up (%s): check the network and DNS; broadsheet will try again later", dnsErr.Name, dnsErr.Err)
 	case errors.Is(err, syscall.ECONNREFUSED):
