@@ -56,6 +56,21 @@ func (m *Main) loadConfig(path string) (*config.Config, error) {
 	return cfg, nil
 }
 
+// open loads the configuration (cfgFlag, else the environment, else
+// ./config.yaml) and opens the app over it; the caller closes it.
+func (m *Main) open(ctx context.Context, cfgFlag string) (*app, *config.Config, error) {
+	path := m.configPath(cfgFlag)
+	cfg, err := m.loadConfig(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := m.openApp(ctx, path, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, cfg, nil
+}
+
 // app holds what a command needs, built from one configuration.
 type app struct {
 	cfgPath string

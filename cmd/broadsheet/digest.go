@@ -304,12 +304,7 @@ func (m *Main) cmdDigest(ctx context.Context, _ *flag.FlagSet, args []string) er
 	if len(pos) != want {
 		return &exitError{code: exitUsage, msg: fmt.Sprintf("digest %s takes %d argument(s), got %d; see `broadsheet digest help`", sub, want, len(pos))}
 	}
-	path := m.configPath(*cfgFlag)
-	cfg, err := m.loadConfig(path)
-	if err != nil {
-		return err
-	}
-	a, err := m.openApp(ctx, path, cfg)
+	a, cfg, err := m.open(ctx, *cfgFlag)
 	if err != nil {
 		return err
 	}

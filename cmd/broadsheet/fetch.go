@@ -19,12 +19,7 @@ func (m *Main) cmdFetch(ctx context.Context, fs *flag.FlagSet, args []string) er
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
-	path := m.configPath(*cfgFlag)
-	cfg, err := m.loadConfig(path)
-	if err != nil {
-		return err
-	}
-	a, err := m.openApp(ctx, path, cfg)
+	a, cfg, err := m.open(ctx, *cfgFlag)
 	if err != nil {
 		return err
 	}
@@ -40,7 +35,7 @@ func (m *Main) cmdFetch(ctx context.Context, fs *flag.FlagSet, args []string) er
 			}
 		}
 		if len(srcs) == 0 {
-			return &exitError{code: exitUsage, msg: fmt.Sprintf("no source named %q in %s; its sources are: %s", *only, path, sourceNames(all))}
+			return &exitError{code: exitUsage, msg: fmt.Sprintf("no source named %q in %s; its sources are: %s", *only, a.cfgPath, sourceNames(all))}
 		}
 	}
 	if err := a.store.SyncSources(ctx, all); err != nil {

@@ -17,12 +17,7 @@ func (m *Main) cmdSources(ctx context.Context, fs *flag.FlagSet, args []string) 
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
-	path := m.configPath(*cfgFlag)
-	cfg, err := m.loadConfig(path)
-	if err != nil {
-		return err
-	}
-	a, err := m.openApp(ctx, path, cfg)
+	a, cfg, err := m.open(ctx, *cfgFlag)
 	if err != nil {
 		return err
 	}
@@ -60,12 +55,7 @@ func (m *Main) cmdItems(ctx context.Context, fs *flag.FlagSet, args []string) er
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
-	path := m.configPath(*cfgFlag)
-	cfg, err := m.loadConfig(path)
-	if err != nil {
-		return err
-	}
-	a, err := m.openApp(ctx, path, cfg)
+	a, _, err := m.open(ctx, *cfgFlag)
 	if err != nil {
 		return err
 	}

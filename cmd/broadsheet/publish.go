@@ -23,19 +23,14 @@ func (m *Main) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) er
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
-	path := m.configPath(*cfgFlag)
-	cfg, err := m.loadConfig(path)
-	if err != nil {
-		return err
-	}
-	if *listen != "" {
-		cfg.Server.Listen = *listen
-	}
-	a, err := m.openApp(ctx, path, cfg)
+	a, cfg, err := m.open(ctx, *cfgFlag)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if *listen != "" {
+		cfg.Server.Listen = *listen
+	}
 	h := a.publisher(cfg)
 	if err := h.Refresh(ctx); err != nil {
 		return err
@@ -55,12 +50,7 @@ func (m *Main) cmdPublish(ctx context.Context, fs *flag.FlagSet, args []string) 
 	if *out == "" {
 		return &exitError{code: exitUsage, msg: "publish: --out DIR is required"}
 	}
-	path := m.configPath(*cfgFlag)
-	cfg, err := m.loadConfig(path)
-	if err != nil {
-		return err
-	}
-	a, err := m.openApp(ctx, path, cfg)
+	a, cfg, err := m.open(ctx, *cfgFlag)
 	if err != nil {
 		return err
 	}

@@ -24,17 +24,12 @@ func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
-	path := m.configPath(*cfgFlag)
-	cfg, err := m.loadConfig(path)
-	if err != nil {
-		return err
-	}
-	a, err := m.openApp(ctx, path, cfg)
+	a, cfg, err := m.open(ctx, *cfgFlag)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	a.log.Info("broadsheet starting", "version", Version, "config", absPath(path), "storage", cfg.Storage.Driver, "sources", len(cfg.Sources), "owner", a.owner)
+	a.log.Info("broadsheet starting", "version", Version, "config", absPath(a.cfgPath), "storage", cfg.Storage.Driver, "sources", len(cfg.Sources), "owner", a.owner)
 
 	if err := a.applySources(ctx, cfg); err != nil {
 		return err

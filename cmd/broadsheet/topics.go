@@ -213,12 +213,7 @@ func (m *Main) cmdTopics(ctx context.Context, fs *flag.FlagSet, args []string) e
 	default:
 		return &exitError{code: exitUsage, msg: fmt.Sprintf("topics: --kind %q: want story or configured", *kind)}
 	}
-	path := m.configPath(*cfgFlag)
-	cfg, err := m.loadConfig(path)
-	if err != nil {
-		return err
-	}
-	a, err := m.openApp(ctx, path, cfg)
+	a, cfg, err := m.open(ctx, *cfgFlag)
 	if err != nil {
 		return err
 	}
