@@ -19,10 +19,14 @@ import (
 	"github.com/broadsheet/broadsheet/store/sqldb"
 )
 
-// Pool limits. Each Locker lock holds one connection while held.
+// Pool limits. Each Locker lock holds one connection while held. Idle
+// connections are kept up to the limit and closed after maxIdleTime: a
+// poller with eight workers uses ten or more at once, and with fewer kept
+// idle it opened a new session (a server process, authentication) every
+// nine polls or so (bench/replicas).
 const (
 	maxConns    = 16
-	maxIdle     = 4
+	maxIdle     = maxConns
 	maxIdleTime = 5 * time.Minute
 )
 
