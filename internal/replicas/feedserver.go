@@ -36,10 +36,13 @@ type FeedServer struct {
 	epoch time.Time
 	srv   *httptest.Server
 
-	mu    sync.Mutex
-	reqs  []Request
-	holds map[string]bool // agents whose requests are held
-	held  map[string]int  // requests being held, by agent
+	mu       sync.Mutex
+	reqs     []Request
+	holdAll  bool            // hold every agent's requests not released
+	holds    map[string]bool // agents whose requests are held
+	released map[string]bool // agents let go while holdAll
+	changed  chan struct{}   // closed and replaced when holds are lifted
+	held     map[string][]time.Time
 }
 
 // KeepItems is how many items a feed lists at most: the newest.
@@ -49,7 +52,7 @@ const KeepItems = 5
 // gen(t). Close it when done.
 func NewFeedServer(n int, gen func(time.Time) int) *FeedServer {
 	s := &FeedServer{N: n, gen: gen, epoch: time.Now().UTC().Truncate(time.Second),
-		holds: map[string]bool{}, held: map[string]int{}}
+		holds: map[string]bool{}, released: map[string]bool{}, changed: make(chan struct{}), held: map[string][]time.Time{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	return s
@@ -57,9 +60,7 @@ func NewFeedServer(n int, gen func(time.Time) int) *FeedServer {
 
 // Close stops the server.
 func (s *FeedServer) Close() {
-	s.mu.Lock()
-	clear(s.holds)
-	s.mu.Unlock()
+	s.ReleaseAll()
 	s.srv.CloseClientConnections()
 	s.srv.Close()
 }
@@ -83,18 +84,79 @@ func Items(g int) []int {
 }
 
 // Hold makes the server hold, from now on, every request from agent
-// without answering, until the client gives up or goes away (killed).
+// without answering, until it is released or the client gives up or goes
+// away (killed).
 func (s *FeedServer) Hold(agent string) {
 	s.mu.Lock()
 	s.holds[agent] = true
+	delete(s.released, agent)
 	s.mu.Unlock()
 }
 
-// Held returns how many of agent's requests are being held now.
-func (s *FeedServer) Held(agent string) int {
+// HoldAll holds every agent's requests from now on, as Hold does, until
+// Release or ReleaseAll.
+func (s *FeedServer) HoldAll() {
+	s.mu.Lock()
+	s.holdAll = true
+	clear(s.released)
+	s.mu.Unlock()
+}
+
+// Release stops holding agents' requests; those held are answered now.
+func (s *FeedServer) Release(agents ...string) {
+	s.mu.Lock()
+	for _, a := range agents {
+		delete(s.holds, a)
+		s.released[a] = true
+	}
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// ReleaseAll stops holding anything; requests held are answered now.
+func (s *FeedServer) ReleaseAll() {
+	s.mu.Lock()
+	s.holdAll = false
+	clear(s.holds)
+	clear(s.released)
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// holding reports, under s.mu, whether agent's requests are held.
+func (s *FeedServer) holding(agent string) bool {
+	return s.holds[agent] || (s.holdAll && !s.released[agent])
+}
+
+// Held returns how many of agent's requests are being held now, and since
+// when the oldest is.
+func (s *FeedServer) Held(agent string) (int, time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.held[agent]
+	hs := s.held[agent]
+	if len(hs) == 0 {
+		return 0, time.Time{}
+	}
+	oldest := hs[0]
+	for _, t := range hs[1:] {
+		if t.Before(oldest) {
+			oldest = t
+		}
+	}
+	return len(hs), oldest
+}
+
+// unhold forgets one held request of agent, begun at at.
+func (s *FeedServer) unhold(agent string, at time.Time) {
+	hs := s.held[agent]
+	for i, t := range hs {
+		if t.Equal(at) {
+			s.held[agent] = append(hs[:i], hs[i+1:]...)
+			return
+		}
+	}
 }
 
 // Requests returns every request so far, in the order they arrived.
@@ -118,18 +180,27 @@ func (s *FeedServer) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	idx := len(s.reqs)
 	s.reqs = append(s.reqs, req)
-	hold := s.holds[req.Agent]
-	if hold {
-		s.held[req.Agent]++
+	if s.holding(req.Agent) {
+		s.held[req.Agent] = append(s.held[req.Agent], now)
+		for s.holding(req.Agent) {
+			changed := s.changed
+			s.mu.Unlock()
+			select {
+			case <-r.Context().Done():
+				s.mu.Lock()
+				s.unhold(req.Agent, now)
+				s.mu.Unlock()
+				return
+			case <-changed:
+			}
+			s.mu.Lock()
+		}
+		s.unhold(req.Agent, now)
+		// Answered as of now, with the content of now.
+		g = s.gen(time.Now())
+		s.reqs[idx].Gen = g
 	}
 	s.mu.Unlock()
-	if hold {
-		<-r.Context().Done()
-		s.mu.Lock()
-		s.held[req.Agent]--
-		s.mu.Unlock()
-		return
-	}
 
 	etag := fmt.Sprintf(`"%03d-g%d"`, i, g)
 	status := http.StatusOK
