@@ -444,8 +444,9 @@ func recipientsReached(srv *smtptest.Server) map[string]bool {
 }
 
 // killDigestConfig is digestConfig with a yearly schedule, so that every
-// run belongs to the same period, and a short SMTP timeout, so that the
-// lease a killed run leaves lapses soon.
+// run belongs to the same period, and an SMTP timeout of a second, so
+// that the lease a killed run leaves (three timeouts) lapses soon, yet a
+// loaded machine does not time out a message held 150 ms.
 func killDigestConfig(t *testing.T, dir, feedURL string, rcpts []string, port int) string {
 	t.Helper()
 	cfg := fmt.Sprintf(`storage:
@@ -465,7 +466,7 @@ smtp:
   port: %d
   tls: none
   from: "Broadsheet <digest@news.example.org>"
-  timeout: 400ms
+  timeout: 1s
 digests:
   - name: daily
     schedule: "0 0 1 1 *"
