@@ -2,6 +2,7 @@ package topics
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -14,6 +15,11 @@ type rawTerm struct {
 	w    float64
 	cap  int8 // +1: seen capitalized past the start of a sentence
 	low  int8 // +1: seen in lower case
+	// comp says the term occurs only as a word of the multi-word names
+	// listed in names ("korea" of "north korea"), never on its own: it
+	// then speaks for one of those names, not for itself.
+	comp  bool
+	names []string
 }
 
 // caseStyle says what capitalization means in a text.
@@ -65,19 +71,35 @@ type stats interface {
 func analyze(a feeds.Article, p *params, st stats) []rawTerm {
 	acc := map[string]*rawTerm{}
 	var order []string
-	add := func(term string, w float64, cap, low bool) {
+	get := func(term string, comp bool) *rawTerm {
 		r := acc[term]
 		if r == nil {
-			r = &rawTerm{term: term}
+			r = &rawTerm{term: term, comp: comp}
 			acc[term] = r
 			order = append(order, term)
 		}
+		return r
+	}
+	add := func(term string, w float64, cap, low bool) {
+		r := get(term, false)
 		r.w += w
+		r.comp = false
 		if cap {
 			r.cap = 1
 		}
 		if low {
 			r.low = 1
+		}
+	}
+	// addPart adds a word of the multi-word name whole.
+	addPart := func(term, whole string, w float64, cap bool) {
+		r := get(term, true)
+		r.w += w
+		if cap {
+			r.cap = 1
+		}
+		if !slices.Contains(r.names, whole) {
+			r.names = append(r.names, whole)
 		}
 	}
 	isName := func(term string) bool {
@@ -91,29 +113,42 @@ func analyze(a feeds.Article, p *params, st stats) []rawTerm {
 		}
 		style := styleOf(toks)
 		// run collects consecutive names ("Kim Jong Un", "US Navy"). A
-		// run of two or more counts as one name, boosted, while its words
-		// count as plain words: "North Korea" and "South Korea" then share
-		// only "korea", not two names.
+		// run of two or more is one name, boosted, and its words are its
+		// parts (see rawTerm.comp): "North Korea" and "South Korea" share
+		// a word, not a name, and the clusterer does not take a shared
+		// part of two different names as evidence of one story.
 		type name struct {
 			term string
 			cap  bool
+			lead bool // a stop word that leads a name ("New" York): no term of its own
 		}
 		var run []name
-		// pending is a capitalized first word not known to be a name: it
-		// joins a name that follows it ("North" in "North Korea fires"),
-		// else it counts as a plain word.
-		pending := ""
+		// pending is a capitalized word not known to be a name, where
+		// capitals say little (a sentence's first word, any word of a
+		// Title Case text), and never seen in lower case: it joins a name
+		// that follows it ("North" in "North Korea fires", "North Korea
+		// Must Not Give Up"), else it counts as a plain word. lead is a
+		// capitalized stop word that begins names ("New" in "New York",
+		// "New Zealand"): it joins a name that follows it, else it is
+		// dropped.
+		var pending name
+		lead := ""
 		push := func(n name) {
-			if pending != "" {
-				run = append(run, name{term: pending})
-				pending = ""
+			if lead != "" {
+				run = append(run, name{term: lead, lead: true})
+				lead = ""
+			}
+			if pending.term != "" {
+				run = append(run, pending)
+				pending = name{}
 			}
 			run = append(run, n)
 		}
 		flush := func() {
-			if pending != "" {
-				add(pending, fw, false, false)
-				pending = ""
+			lead = ""
+			if pending.term != "" {
+				add(pending.term, fw, pending.cap, false)
+				pending = name{}
 			}
 			switch {
 			case len(run) == 1:
@@ -121,10 +156,15 @@ func analyze(a feeds.Article, p *params, st stats) []rawTerm {
 			case len(run) > 1:
 				words := make([]string, len(run))
 				for i, n := range run {
-					add(n.term, fw*p.runWord, n.cap, false)
 					words[i] = n.term
 				}
-				add(strings.Join(words, " "), fw*p.entity, false, false)
+				whole := strings.Join(words, " ")
+				for _, n := range run {
+					if !n.lead {
+						addPart(n.term, whole, fw*p.runWord, n.cap)
+					}
+				}
+				add(whole, fw*p.entity, false, false)
 			}
 			run = run[:0]
 		}
@@ -150,12 +190,20 @@ func analyze(a feeds.Article, p *params, st stats) []rawTerm {
 					flush()
 					continue
 				}
+				if nameLeads[t.text] && t.upper && !t.caps && style != allCaps {
+					flush()
+					lead = t.text
+					continue
+				}
 				if stopWords[t.text] && !(t.caps && acronymStops[t.text]) {
 					flush() // "VIDEO:", "UPDATE 2-" are shouted, not acronyms
 					continue
 				}
 				if t.caps && style != allCaps && len(t.text) <= 6 {
 					push(name{term: st.stem(t.text)})
+					if t.poss {
+						flush() // "South Korea's Moon" is two names
+					}
 					continue
 				}
 				if stopWords[t.text] {
@@ -169,18 +217,25 @@ func analyze(a feeds.Article, p *params, st stats) []rawTerm {
 				// by themselves.
 				cap := t.upper && !t.start && style != allCaps
 				low := !t.upper
-				isN := cap && style == sentenceCase
+				// A capital inside a word marks a name in any style.
+				isN := cap && style == sentenceCase || t.camel && style != allCaps
 				if !isN && !low {
 					isN = isName(term)
 				}
 				if isN {
-					push(name{term, cap})
+					push(name{term: term, cap: cap})
+					if t.poss {
+						flush()
+					}
 					continue
 				}
 				flush()
-				if t.start && t.upper && style == sentenceCase {
+				if t.upper && (t.start && style == sentenceCase || style == titleCase) {
 					if _, l := st.capitalized(term); l == 0 {
-						pending = term
+						pending = name{term: term, cap: cap}
+						if t.poss {
+							flush()
+						}
 						continue
 					}
 				}

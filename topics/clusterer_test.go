@@ -153,6 +153,128 @@ func TestClusterer_Add(t *testing.T) {
 	}
 }
 
+// TestClusterer_NameParts checks that a multi-word name acts as one
+// entity: items that share only a word of two different names ("Korea" of
+// "North Korea" and "South Korea") stay apart, while items naming the same
+// entity, in full or in a longer run of names, still join.
+func TestClusterer_NameParts(t *testing.T) {
+	tests := []struct {
+		name    string
+		bg      bool            // feed the background first
+		story   []feeds.Article // form one story
+		item    feeds.Article
+		excerpt string
+		join    bool
+	}{
+		{
+			// The integrator's report: background holds two "South Korea"
+			// items that form a story.
+			name: "NorthKoreaNotSouthKorea",
+			bg:   true,
+			story: []feeds.Article{
+				item("Yonhap", "South Korea's exports fall for tenth straight month", 9),
+				item("Korea Times", "South Korea, Japan trade row deepens", 9),
+			},
+			item: item("Korea Herald", "[Editorial] North Korea and the US must not give up after Stockholm", 30),
+		},
+		{
+			name: "NorthKoreaNotSouthKoreaWithExcerpt",
+			bg:   true,
+			story: []feeds.Article{
+				item("Yonhap", "South Korea's exports fall for tenth straight month", 9),
+				item("Korea Times", "South Korea, Japan trade row deepens", 9),
+			},
+			item:    item("Korea Herald", "[Editorial] North Korea and the US must not give up after Stockholm", 30),
+			excerpt: "North Korea walked out of the talks.",
+		},
+		{
+			name: "HongKongNotKingKong",
+			bg:   true,
+			story: []feeds.Article{
+				item("Variety", "King Kong returns in Skull Island trailer", 20),
+				item("Empire", "Skull Island trailer: King Kong is back", 22),
+				item("IGN", "King Kong trailer thrills fans", 24),
+			},
+			item: item("SCMP", "Hong Kong airport reopens after sit-in", 30),
+		},
+		{
+			name: "KimJongUnNotKimKardashian",
+			bg:   true,
+			story: []feeds.Article{
+				item("E! News", "Kim Kardashian launches fragrance line", 20),
+				item("People", "Kim Kardashian fragrance sells out", 22),
+				item("Us Weekly", "Kim Kardashian fans queue for perfume", 24),
+			},
+			item: item("Yonhap", "Kim Jong Un oversees artillery drill", 30),
+		},
+		{
+			name: "UnitedStatesNotUnitedKingdom",
+			bg:   true,
+			story: []feeds.Article{
+				item("BBC", "United Kingdom braces for storm Ciara", 20),
+				item("Sky", "Storm Ciara: United Kingdom rail services cancelled", 22),
+				item("ITV", "Storm Ciara batters United Kingdom", 24),
+			},
+			item: item("AP", "United States and Taliban sign deal in Doha", 30),
+		},
+		{
+			name: "NewYorkNotNewZealand",
+			bg:   true,
+			story: []feeds.Article{
+				item("Stuff", "New Zealand volcano death toll rises to 16", 20),
+				item("RNZ", "New Zealand volcano eruption: death toll rises", 22),
+			},
+			item: item("NY Post", "New York Yankees win pennant", 30),
+		},
+		{
+			name: "SameNameJoins",
+			bg:   true,
+			story: []feeds.Article{
+				item("Yonhap", "Kim Jong Un oversees artillery drill near border", 20),
+				item("KCNA Watch", "Kim Jong Un watches artillery drill, state media says", 22),
+			},
+			item: item("Reuters", "Kim Jong Un guides artillery firing drill", 30),
+			join: true,
+		},
+		{
+			// "Urban Outfitters CEO Richard Hayne" is one run of names; its
+			// stretch "Urban Outfitters" is the story's company.
+			name: "StretchOfLongerRunJoins",
+			bg:   true,
+			story: []feeds.Article{
+				item("Reuters", "Urban Outfitters profit falls as sales slow", 20),
+				item("CNBC", "Urban Outfitters shares slide after profit falls", 22),
+			},
+			item: item("Bloomberg", "Urban Outfitters CEO Richard Hayne says profit fell on weak sales", 30),
+			join: true,
+		},
+	}
+	// A shared word of two different names is no evidence at all, so the
+	// items stay apart at a loose threshold too.
+	for _, th := range []float64{DefaultThreshold, 0.1} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/%.2f", tt.name, th), func(t *testing.T) {
+				c := NewClusterer(Options{Threshold: th})
+				if tt.bg {
+					feed(c, background)
+				}
+				ids := feed(c, tt.story)
+				for i, id := range ids {
+					if id != ids[0] {
+						t.Fatalf("story item %d in %s, first in %s: the test needs them in one story", i, id, ids[0])
+					}
+				}
+				a := tt.item
+				a.Excerpt = tt.excerpt
+				as := c.Add(a)
+				if joined := as.StoryID == ids[0]; joined != tt.join {
+					t.Errorf("%q joined the story of %q: %v, want %v", a.Title, tt.story[0].Title, joined, tt.join)
+				}
+			})
+		}
+	}
+}
+
 func TestClusterer_AddStableIDs(t *testing.T) {
 	c := NewClusterer(Options{})
 	feed(c, background)

@@ -50,3 +50,8 @@ html htm shtml php aspx asp jsp ece cms www http https com org net co uk index s
 // acronymStops are stop words that name something when written in
 // capitals: "US", "IT", "WHO".
 var acronymStops = map[string]bool{"us": true, "it": true, "who": true}
+
+// nameLeads are stop words that begin names when capitalized ("New York",
+// "New Zealand"): there they join the name that follows, so that the two
+// names differ, and they are dropped otherwise.
+var nameLeads = map[string]bool{"new": true}

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/broadsheet/broadsheet/feeds"
@@ -32,6 +33,12 @@ type docTerm struct {
 	id       uint32
 	w        float64 // unit-length TF-IDF weight, IDF as of the item's arrival
 	cap, low int8
+	comp     bool // only a word of the item's multi-word names (see rawTerm)
+}
+
+// part ties a word to a multi-word name of the item it is a word of.
+type part struct {
+	word, whole uint32
 }
 
 type doc struct {
@@ -39,14 +46,16 @@ type doc struct {
 	t                      time.Time
 	seq                    uint64
 	terms                  []docTerm
+	parts                  []part // for the terms marked comp
 	g                      *group
 	heapIdx                int
 }
 
 type centEntry struct {
-	w   float64
-	n   int32 // members holding the term
-	pos int32 // index in the term's postings
+	w    float64
+	n    int32 // members holding the term
+	full int32 // members holding it on its own, not only as a word of a name
+	pos  int32 // index in the term's postings
 }
 
 type group struct {
@@ -78,7 +87,12 @@ func (c *Clusterer) newDoc(a feeds.Article, id string, t time.Time) *doc {
 		ti.cap += int32(r.cap)
 		ti.low += int32(r.low)
 		c.srcTerms[srcTerm{d.source, tid}]++
-		d.terms = append(d.terms, docTerm{id: tid, w: r.w, cap: r.cap, low: r.low})
+		d.terms = append(d.terms, docTerm{id: tid, w: r.w, cap: r.cap, low: r.low, comp: r.comp})
+	}
+	for i, r := range raw {
+		if r.comp {
+			d.parts = c.namesOf(d.parts, d.terms[i].id, r.term, r.names)
+		}
 	}
 	n := float64(len(c.docs) + 1)
 	srcN := c.srcDocs[d.source]
@@ -105,6 +119,38 @@ func (c *Clusterer) newDoc(a feeds.Article, id string, t time.Time) *doc {
 	heap.Push(&c.byTime, d)
 	return d
 }
+
+// namesOf appends to parts the names known to the vocabulary that hold the
+// word term of id as a word and are the names given or a stretch of two or
+// more of their words: a story holding "Urban Outfitters" holds the
+// company of "Urban Outfitters CEO", whose words name one thing, not two.
+func (c *Clusterer) namesOf(parts []part, id uint32, term string, names []string) []part {
+	add := func(name string) {
+		if n, ok := c.vocab[name]; ok && !slices.Contains(parts, part{id, n}) {
+			parts = append(parts, part{id, n})
+		}
+	}
+	for _, whole := range names {
+		add(whole)
+		words := strings.Fields(whole)
+		for i, w := range words {
+			if w != term {
+				continue
+			}
+			for a := max(0, i-maxSubName+1); a <= i; a++ {
+				for b := max(i+1, a+2); b <= len(words) && b-a <= maxSubName; b++ {
+					if a > 0 || b < len(words) {
+						add(strings.Join(words[a:b], " "))
+					}
+				}
+			}
+		}
+	}
+	return parts
+}
+
+// maxSubName bounds the stretches of a long name that namesOf tries.
+const maxSubName = 4
 
 func (c *Clusterer) capitalized(term string) (int, int) {
 	if id, ok := c.vocab[term]; ok {
@@ -177,7 +223,7 @@ func (c *Clusterer) choose(d *doc) []candidate {
 				g.mark, g.acc = d.seq, fit{}
 				touched = append(touched, g)
 			}
-			c.accumulate(&g.acc, g, t, p.e)
+			c.accumulate(&g.acc, g, d, t, p.e)
 		}
 	}
 	for _, t := range common {
@@ -186,14 +232,14 @@ func (c *Clusterer) choose(d *doc) []candidate {
 		if post := c.terms[t.id].post; len(post) < 4*len(touched) {
 			for _, p := range post {
 				if p.g.mark == d.seq {
-					c.accumulate(&p.g.acc, p.g, t, p.e)
+					c.accumulate(&p.g.acc, p.g, d, t, p.e)
 				}
 			}
 			continue
 		}
 		for _, g := range touched {
 			if e := g.cent[t.id]; e != nil {
-				c.accumulate(&g.acc, g, t, e)
+				c.accumulate(&g.acc, g, d, t, e)
 			}
 		}
 	}
@@ -350,15 +396,41 @@ type fit struct {
 // having it that are in the story). A big story's own words keep their
 // pull however common the story makes them in the window, unlike with a
 // plain TF-IDF cosine, while words common to many stories count little.
-func (c *Clusterer) accumulate(f *fit, g *group, t docTerm, e *centEntry) {
+//
+// Words of multi-word names count only as far as they name the same thing
+// on both sides. A word the item holds only inside names ("Korea" of
+// "North Korea") counts fully when the story holds one of those names (or
+// a stretch of one: see namesOf), and otherwise only for the story's items
+// that hold the word on its own: a story of "South Korea" gets nothing
+// from it. A word the item holds on its own counts fully: "Korea" alone
+// may mean either.
+func (c *Clusterer) accumulate(f *fit, g *group, d *doc, t docTerm, e *centEntry) {
+	n := e.n
+	if t.comp && !d.sharesName(g, t.id) {
+		n = e.full
+	}
+	if n <= 0 {
+		return
+	}
 	if t.w >= c.p.minW {
 		f.shared++
 	}
 	f.coverD += t.w * t.w
 	f.coverG += e.w * e.w
-	typ := float64(e.n) / float64(len(g.docs)+1)
-	spec := float64(e.n) / math.Max(1, float64(c.terms[t.id].df-1))
+	typ := float64(n) / float64(len(g.docs)+1)
+	spec := float64(n) / math.Max(1, float64(c.terms[t.id].df-1))
 	f.score += t.w * math.Sqrt(typ*spec)
+}
+
+// sharesName reports whether g holds one of the names of d that word is a
+// word of.
+func (d *doc) sharesName(g *group, word uint32) bool {
+	for _, p := range d.parts {
+		if p.word == word && g.cent[p.whole] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // final is the accumulated score, or 0 when g is a story of a single item
@@ -419,6 +491,9 @@ func (c *Clusterer) add(g *group, d *doc) {
 		}
 		e.w += t.w
 		e.n++
+		if !t.comp {
+			e.full++
+		}
 	}
 	g.norm2 += 2*dot + self
 	g.docs = append(g.docs, d)
@@ -465,6 +540,9 @@ func (c *Clusterer) drop(d *doc) {
 		e := g.cent[t.id]
 		e.w -= t.w
 		e.n--
+		if !t.comp {
+			e.full--
+		}
 		if e.n == 0 {
 			c.unpost(t.id, e)
 			delete(g.cent, t.id)

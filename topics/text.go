@@ -24,10 +24,12 @@ const (
 type token struct {
 	text  string // case-folded, accents stripped
 	kind  tokenKind
-	upper bool // first letter was upper case
+	upper bool // first letter was upper case, or a later one ("iPhone")
 	caps  bool // every letter was upper case, and there were at least two
+	camel bool // a capital inside a mixed-case word: "deGrasse", "McDonald", "iPhone"
 	start bool // first word of the text or of a sentence or clause
 	brk   bool // punctuation other than a hyphen comes before it: names end there
+	poss  bool // a possessive "'s" was dropped from it: a name ends there
 }
 
 // stripMarks decomposes s (NFKD, which also folds compatibility forms such
@@ -190,10 +192,11 @@ func dottedAcronym(rs []rune, i int) (string, int) {
 // makeToken builds the token for a word's runes, dropping a possessive
 // "'s" and any other apostrophe.
 func makeToken(w []rune) (token, bool) {
+	var t token
 	if n := len(w); n >= 2 && (w[n-1] == 's' || w[n-1] == 'S') && isApostrophe(w[n-2]) {
 		w = w[:n-2]
+		t.poss = true
 	}
-	var t token
 	digits, letters, uppers := 0, 0, 0
 	clean := make([]rune, 0, len(w))
 	for _, r := range w {
@@ -217,8 +220,10 @@ func makeToken(w []rune) (token, bool) {
 	if letters == 0 && digits > 0 {
 		t.kind = kindNumber
 	}
-	t.upper = unicode.IsUpper(clean[0]) || unicode.IsTitle(clean[0])
+	// A capital inside a word marks a name too: "deGrasse", "iPhone".
+	t.upper = uppers > 0 && (unicode.IsUpper(clean[0]) || unicode.IsTitle(clean[0]) || unicode.IsLower(clean[0]))
 	t.caps = letters >= 2 && uppers == letters
+	t.camel = !t.caps && (uppers >= 2 || uppers == 1 && unicode.IsLower(clean[0]))
 	return t, true
 }
 

@@ -147,6 +147,9 @@ func TestAnalyze(t *testing.T) {
 		has     []string // terms present
 		hasNot  []string // terms absent
 		heavier [][2]string
+		comp    []string // terms only seen as words of multi-word names
+		notComp []string // terms seen on their own
+		st      stats    // noStats when nil
 	}{
 		{
 			name:    "NameRun",
@@ -194,6 +197,59 @@ func TestAnalyze(t *testing.T) {
 			heavier: [][2]string{{"collaps", "diplomaci"}},
 		},
 		{
+			name:    "NamePartsMarked",
+			a:       feeds.Article{Title: "North Korea fires missile as Kim Jong Un watches"},
+			has:     []string{"north korea", "kim jong un"},
+			comp:    []string{"north", "korea", "kim", "jong", "un"},
+			notComp: []string{"north korea", "kim jong un", "missil"},
+		},
+		{
+			name:    "WordOnItsOwnToo",
+			a:       feeds.Article{Title: "Korea: North Korea fires missile"},
+			has:     []string{"north korea", "korea"},
+			comp:    []string{"north"},
+			notComp: []string{"korea"},
+		},
+		{
+			name:   "PossessiveEndsName",
+			a:      feeds.Article{Title: "Seoul: South Korea's Moon names new justice minister"},
+			has:    []string{"south korea", "moon"},
+			hasNot: []string{"south korea moon"},
+		},
+		{
+			name:    "NewLeadsName",
+			a:       feeds.Article{Title: "Floods hit New Zealand as New York braces"},
+			has:     []string{"new zealand", "new york", "zealand", "york"},
+			hasNot:  []string{"new"},
+			comp:    []string{"zealand", "york"},
+			notComp: []string{"new zealand", "new york"},
+		},
+		{
+			name:    "NewAloneDropped",
+			a:       feeds.Article{Title: "New rules: Apple unveils new iPhone"},
+			has:     []string{"iphon", "unveil", "rule"},
+			hasNot:  []string{"new", "new rule", "new iphon"},
+			notComp: []string{"iphon"},
+		},
+		{
+			name: "CamelCaseIsName",
+			a:    feeds.Article{Title: "Why a film about Neil deGrasse Tyson matters"},
+			has:  []string{"neil degrass tyson"},
+			comp: []string{"neil", "degrass", "tyson"},
+		},
+		{
+			// In Title Case capitals say little: "Korea" is a name because
+			// it was seen capitalized mid-sentence before, and "North",
+			// never seen in lower case, joins it.
+			name:    "TitleCaseWordJoinsKnownName",
+			a:       feeds.Article{Title: "[Editorial] North Korea And The US Must Not Give Up After Stockholm"},
+			st:      knownNames{"korea": true},
+			has:     []string{"north korea", "us"},
+			comp:    []string{"north", "korea"},
+			notComp: []string{"give"},
+			hasNot:  []string{"give stockholm"},
+		},
+		{
 			name: "KoreanBigrams",
 			a:    feeds.Article{Title: "북미 실무협상 결렬"},
 			has:  []string{"북미", "실무", "무협", "협상", "결렬"},
@@ -201,9 +257,25 @@ func TestAnalyze(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			st := tt.st
+			if st == nil {
+				st = noStats{}
+			}
 			w := map[string]float64{}
-			for _, r := range analyze(tt.a, &p, noStats{}) {
+			comp := map[string]bool{}
+			for _, r := range analyze(tt.a, &p, st) {
 				w[r.term] = r.w
+				comp[r.term] = r.comp
+			}
+			for _, term := range tt.comp {
+				if !comp[term] {
+					t.Errorf("term %q (weight %v) not marked as a word of a name", term, w[term])
+				}
+			}
+			for _, term := range tt.notComp {
+				if w[term] == 0 || comp[term] {
+					t.Errorf("term %q (weight %v, comp %v), want it present on its own", term, w[term], comp[term])
+				}
 			}
 			for _, term := range tt.has {
 				if w[term] == 0 {
@@ -223,3 +295,15 @@ func TestAnalyze(t *testing.T) {
 		})
 	}
 }
+
+// knownNames is a vocabulary that has seen its words only capitalized past
+// a sentence start, and no other word.
+type knownNames map[string]bool
+
+func (k knownNames) capitalized(term string) (int, int) {
+	if k[term] {
+		return 3, 0
+	}
+	return 0, 0
+}
+func (knownNames) stem(w string) string { return stem(w) }
