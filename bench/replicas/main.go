@@ -72,9 +72,10 @@ type result struct {
 	feeds    int
 	took     time.Duration
 	stmts    int64
-	conns    int64         // connections the replicas opened
-	cpu      time.Duration // the replicas' user+system time
-	share    []int         // polls by each replica
+	conns    int64            // connections the replicas opened
+	cpu      time.Duration    // the replicas' user+system time
+	share    []int            // polls by each replica
+	kinds    map[string]int64 // statements by kind, all replicas
 }
 
 func (r result) perSecond() float64 { return float64(r.feeds) / r.took.Seconds() }
@@ -205,8 +206,9 @@ func phaseRun(ctx context.Context, db *sql.DB, reps []*replicas.Replica, wcs []*
 	res := result{replicas: len(reps), phase: phase, feeds: fs.N}
 	stmts0 := make([]int64, len(wcs))
 	conns0 := make([]int64, len(wcs))
+	kinds0 := make([]map[string]int64, len(wcs))
 	for i, w := range wcs {
-		stmts0[i], conns0[i] = w.Statements(), w.Conns()
+		stmts0[i], conns0[i], kinds0[i] = w.Statements(), w.Conns(), w.Kinds()
 	}
 	cpu0 := make([]time.Duration, len(reps))
 	for i, r := range reps {
@@ -237,9 +239,15 @@ func phaseRun(ctx context.Context, db *sql.DB, reps []*replicas.Replica, wcs []*
 		time.Sleep(50 * time.Millisecond)
 	}
 	res.took = time.Since(start)
+	res.kinds = map[string]int64{}
 	for i, w := range wcs {
 		res.stmts += w.Statements() - stmts0[i]
 		res.conns += w.Conns() - conns0[i]
+		for k, v := range w.Kinds() {
+			if d := v - kinds0[i][k]; d > 0 {
+				res.kinds[k] += d
+			}
+		}
 	}
 	for i, r := range reps {
 		res.cpu += cpuTime(r.Pid) - cpu0[i]
@@ -315,6 +323,56 @@ func printTable(counts []int, all map[string][]result, n, workers int) {
 		}
 	}
 	tw.Flush()
+
+	// Where the statements go, for each count's median run.
+	for _, phase := range []string{"new", "304"} {
+		fmt.Printf("\nstatements per polled feed, phase %s, by kind (first words):\n", phase)
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		header := "statement"
+		var meds []result
+		for _, k := range counts {
+			rs := all[fmt.Sprintf("%d/%s", k, phase)]
+			if len(rs) == 0 {
+				continue
+			}
+			meds = append(meds, median(rs))
+			header += fmt.Sprintf("\t%d replica(s)", k)
+		}
+		fmt.Fprintln(tw, header+"\t")
+		var keys []string
+		seen := map[string]bool{}
+		for _, r := range meds {
+			for k := range r.kinds {
+				if !seen[k] {
+					seen[k] = true
+					keys = append(keys, k)
+				}
+			}
+		}
+		total := func(k string) (n int64) {
+			for _, r := range meds {
+				n += r.kinds[k]
+			}
+			return n
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			if a, b := total(keys[i]), total(keys[j]); a != b {
+				return a > b
+			}
+			return keys[i] < keys[j]
+		})
+		for _, k := range keys {
+			line := k
+			if line == "" {
+				line = "(unknown)"
+			}
+			for _, r := range meds {
+				line += fmt.Sprintf("\t%.2f", float64(r.kinds[k])/float64(r.feeds))
+			}
+			fmt.Fprintln(tw, line+"\t")
+		}
+		tw.Flush()
+	}
 }
 
 func numCPU() int {

@@ -2,11 +2,14 @@ package replicas
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -30,6 +33,7 @@ type WireCounter struct {
 	mu     sync.Mutex
 	conns  map[net.Conn]bool
 	closed bool
+	kinds  map[string]int64 // statements run, by statementKind
 }
 
 // NewWireCounter listens on loopback and forwards to target (host:port).
@@ -38,7 +42,7 @@ func NewWireCounter(target string) (*WireCounter, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &WireCounter{ln: ln, target: target, conns: map[net.Conn]bool{}}
+	w := &WireCounter{ln: ln, target: target, conns: map[net.Conn]bool{}, kinds: map[string]int64{}}
 	w.wg.Add(1)
 	go w.accept()
 	return w, nil
@@ -150,15 +154,14 @@ func (w *WireCounter) forward(dst io.Writer, src io.Reader) error {
 			break
 		}
 	}
+	// The statements this connection prepared, by name, and the one bound
+	// last, which the next Execute runs.
+	prepared := map[string]string{}
+	bound := ""
+	var body []byte
 	for {
 		if _, err := io.ReadFull(r, hdr[:5]); err != nil {
 			return err
-		}
-		switch hdr[0] {
-		case 'Q':
-			w.queries.Add(1)
-		case 'E':
-			w.executes.Add(1)
 		}
 		n := int64(binary.BigEndian.Uint32(hdr[1:5]))
 		if n < 4 {
@@ -167,8 +170,79 @@ func (w *WireCounter) forward(dst io.Writer, src io.Reader) error {
 		if _, err := dst.Write(hdr[:5]); err != nil {
 			return err
 		}
+		switch hdr[0] {
+		case 'Q', 'P', 'B':
+			// Read the body to see the statement, then pass it on.
+			if int64(cap(body)) < n-4 {
+				body = make([]byte, n-4)
+			}
+			body = body[:n-4]
+			if _, err := io.ReadFull(r, body); err != nil {
+				return err
+			}
+			if _, err := dst.Write(body); err != nil {
+				return err
+			}
+			f := cstrings(body, 2)
+			switch hdr[0] {
+			case 'Q':
+				w.queries.Add(1)
+				w.count(f[0])
+			case 'P': // statement name, query
+				prepared[f[0]] = f[1]
+			case 'B': // portal name, statement name
+				bound = prepared[f[1]]
+			}
+			continue
+		case 'E':
+			w.executes.Add(1)
+			w.count(bound)
+		}
 		if _, err := io.CopyN(dst, r, n-4); err != nil {
 			return err
 		}
 	}
+}
+
+// cstrings returns the first n NUL-terminated strings of b ("" for those
+// missing).
+func cstrings(b []byte, n int) []string {
+	out := make([]string, n)
+	for i := range n {
+		j := bytes.IndexByte(b, 0)
+		if j < 0 {
+			break
+		}
+		out[i], b = string(b[:j]), b[j+1:]
+	}
+	return out
+}
+
+// count adds one run of query to the breakdown.
+func (w *WireCounter) count(query string) {
+	k := statementKind(query)
+	w.mu.Lock()
+	w.kinds[k]++
+	w.mu.Unlock()
+}
+
+// statementKind shortens a statement to what tells it apart: its first
+// words, whitespace folded, up to the first parenthesis or 60 characters.
+func statementKind(q string) string {
+	q = strings.Join(strings.Fields(q), " ")
+	if i := strings.IndexAny(q, "("); i > 0 && i < 60 {
+		q = q[:i]
+	}
+	if len(q) > 60 {
+		q = q[:60]
+	}
+	return strings.TrimSpace(q)
+}
+
+// Kinds returns how many times each kind of statement has run so far,
+// keyed by its first words.
+func (w *WireCounter) Kinds() map[string]int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return maps.Clone(w.kinds)
 }

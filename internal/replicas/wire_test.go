@@ -69,4 +69,10 @@ func TestWireCounter_Statements(t *testing.T) {
 			}
 		})
 	}
+	kinds := wc.Kinds()
+	for q, want := range map[string]int64{"SELECT $1::int + 1": 5, "SELECT $1::text": 1} {
+		if got := kinds[q]; got != want {
+			t.Errorf("Kinds()[%q] = %d, want %d (all: %v)", q, got, want, kinds)
+		}
+	}
 }
