@@ -67,8 +67,9 @@ type stats interface {
 
 // analyze turns an article into weighted terms: title words, the first
 // words of the excerpt, URL slug words the title lacks, and categories.
-// Names, acronyms and numbers are multiplied by p.entity.
-func analyze(a feeds.Article, p *params, st stats) []rawTerm {
+// Names, acronyms and numbers are multiplied by p.entity. It also returns
+// the title's distinct words (see titleWords).
+func analyze(a feeds.Article, p *params, st stats) ([]rawTerm, []string) {
 	acc := map[string]*rawTerm{}
 	var order []string
 	get := func(term string, comp bool) *rawTerm {
@@ -106,8 +107,7 @@ func analyze(a feeds.Article, p *params, st stats) []rawTerm {
 		c, l := st.capitalized(term)
 		return c > 0 && float64(c) >= p.capRatio*float64(c+l)
 	}
-	text := func(s string, fw float64, limit int) {
-		toks := tokenize(s)
+	text := func(toks []token, fw float64, limit int) {
 		if limit > 0 && len(toks) > limit {
 			toks = toks[:limit]
 		}
@@ -244,7 +244,8 @@ func analyze(a feeds.Article, p *params, st stats) []rawTerm {
 		}
 		flush()
 	}
-	text(a.Title, p.titleW, 0)
+	titleToks := tokenize(a.Title)
+	text(titleToks, p.titleW, 0)
 	if p.urlW > 0 {
 		for _, w := range slugWords(a.Link) {
 			if len(w) < 2 || stopWords[w] {
@@ -262,7 +263,7 @@ func analyze(a feeds.Article, p *params, st stats) []rawTerm {
 		}
 	}
 	if p.excerptW > 0 && a.Excerpt != "" {
-		text(a.Excerpt, p.excerptW, p.excerpt)
+		text(tokenize(a.Excerpt), p.excerptW, p.excerpt)
 	}
 	if p.catW > 0 {
 		for _, c := range a.Categories {
@@ -281,6 +282,33 @@ func analyze(a feeds.Article, p *params, st stats) []rawTerm {
 	out := make([]rawTerm, 0, len(order))
 	for _, t := range order {
 		out = append(out, *acc[t])
+	}
+	return out, titleWords(titleToks, st)
+}
+
+// titleWords returns the distinct words of a title, as the story label
+// compares them: stems, numbers and CJK bigrams, without stop words (but
+// with acronyms such as "US"). They depend on the title alone, never on
+// what the Clusterer has learned, so that the label depends on the members
+// alone.
+func titleWords(toks []token, st stats) []string {
+	out := make([]string, 0, len(toks))
+	add := func(w string) {
+		if !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+	}
+	for _, t := range toks {
+		switch {
+		case t.kind == kindCJK:
+			for _, g := range cjkGrams(t.text) {
+				add(g)
+			}
+		case t.kind == kindNumber:
+			add(t.text)
+		case len(t.text) >= 2 && (!stopWords[t.text] || t.caps && acronymStops[t.text]):
+			add(st.stem(t.text))
+		}
 	}
 	return out
 }

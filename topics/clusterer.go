@@ -47,7 +47,7 @@ const DefaultHalfLife = 12 * time.Hour
 type Assignment struct {
 	StoryID string // "s" and the founding article's id; never changes
 	Slug    string // from the founding title, with an id suffix; never changes
-	Label   string // the story's most central headline; may change as items join
+	Label   string // the story's most central headline (see Group.Label); may change as items join or leave
 	Size    int    // items in the story, this one included
 	New     bool   // this article founded the story
 	// Merged lists stories this article showed to be the same as StoryID
@@ -58,8 +58,13 @@ type Assignment struct {
 
 // Group is a snapshot of one story.
 type Group struct {
-	ID         string
-	Slug       string
+	ID   string
+	Slug string
+	// Label is the most central member's headline: the one sharing the
+	// most words with the other members' headlines, ties going to the
+	// smallest article id. It depends on the members alone, not on the
+	// order they joined, so a Clusterer rebuilt through Restore, or
+	// another replica, shows the same label for the same members.
 	Label      string
 	ArticleIDs []string  // in the order they joined
 	Sources    []string  // distinct, sorted

@@ -3,7 +3,9 @@ package topics
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -496,6 +498,133 @@ func TestClusterer_Deterministic(t *testing.T) {
 	if got := membership(r.Groups()); !reflect.DeepEqual(got, want) {
 		t.Errorf("restored %d groups, want %d with the same members", len(got), len(want))
 	}
+}
+
+// TestClusterer_RestoreLabels rebuilds a Clusterer with Restore from
+// another's persisted assignments, merges applied, in (time, ID) order and
+// shuffled, and checks that every story has the same label in both: the
+// label depends on the members, not on the order they joined.
+func TestClusterer_RestoreLabels(t *testing.T) {
+	const window = 6 * time.Hour
+	c := NewClusterer(Options{Window: window})
+	s := newSynth(3, 20*time.Second)
+	story := map[string]string{} // article id -> story id
+	slug := map[string]string{}
+	var items []feeds.Article
+	merges := 0
+	for i := 0; i < 3000; i++ {
+		a, _ := s.next()
+		items = append(items, a)
+		as := c.Add(a)
+		story[a.ID] = as.StoryID
+		slug[as.StoryID] = as.Slug
+		for _, m := range as.Merged {
+			merges++
+			for id, sid := range story {
+				if sid == m {
+					story[id] = as.StoryID
+				}
+			}
+		}
+	}
+	if merges == 0 {
+		t.Fatal("the stream merged no stories: the test needs merges")
+	}
+	want := map[string]string{}
+	for _, g := range c.Groups() {
+		want[g.ID] = g.Label
+	}
+	var live []feeds.Article
+	for _, a := range items {
+		if _, ok := c.Assignment(a.ID); ok {
+			live = append(live, a)
+		}
+	}
+	shuffled := slices.Clone(live)
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) {
+		shuffled[i], shuffled[j] = shuffled[j], shuffled[i]
+	})
+	for _, order := range []struct {
+		name  string
+		items []feeds.Article
+	}{{"InOrder", live}, {"Shuffled", shuffled}} {
+		t.Run(order.name, func(t *testing.T) {
+			r := NewClusterer(Options{Window: window})
+			for _, a := range order.items {
+				if err := r.Restore(a, Assignment{StoryID: story[a.ID], Slug: slug[story[a.ID]]}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := map[string]string{}
+			for _, g := range r.Groups() {
+				got[g.ID] = g.Label
+			}
+			if len(got) != len(want) {
+				t.Fatalf("restored %d stories, want %d", len(got), len(want))
+			}
+			differ := 0
+			for id, label := range want {
+				if got[id] != label {
+					if differ++; differ <= 3 {
+						t.Errorf("story %s: restored label %q, want %q", id, got[id], label)
+					}
+				}
+			}
+			if differ > 3 {
+				t.Errorf("... %d stories in all with another label", differ)
+			}
+			for _, a := range live {
+				x, _ := c.Assignment(a.ID)
+				y, _ := r.Assignment(a.ID)
+				if x.Label != y.Label {
+					t.Fatalf("Assignment(%s).Label = %q restored, %q originally", a.ID, y.Label, x.Label)
+				}
+			}
+		})
+	}
+}
+
+func TestClusterer_Label(t *testing.T) {
+	c := NewClusterer(Options{})
+	feed(c, background)
+	items := []feeds.Article{
+		item("Guardian", "North Korea walks out of Stockholm nuclear talks with US", 30),
+		item("Reuters", "North Korea says Stockholm nuclear talks with US broke down", 40),
+		item("AP", "North Korea, US nuclear talks in Stockholm", 50),
+		item("NHK", "North Korea, US nuclear talks in Stockholm end without a deal, envoy says, as Pyongyang accuses Washington", 60),
+	}
+	ids := feed(c, items)
+	for i, id := range ids {
+		if id != ids[0] {
+			t.Fatalf("item %d in story %s, want %s", i, id, ids[0])
+		}
+	}
+	// Every title has north, korea, stockholm, nuclear, talk and us; the
+	// third has nothing else.
+	as, _ := c.Assignment(items[0].ID)
+	if want := items[2].Title; as.Label != want {
+		t.Errorf("Label = %q, want %q", as.Label, want)
+	}
+	// Removing the label's item relabels the story from those left.
+	c.Remove(items[2].ID)
+	as, _ = c.Assignment(items[0].ID)
+	if as.Label == items[2].Title || as.Label == "" {
+		t.Errorf("Label after removing its item = %q", as.Label)
+	}
+
+	t.Run("TieToSmallestID", func(t *testing.T) {
+		a := item("Reuters", "Quake of magnitude 6 hits Japan coast", 0)
+		b := item("AP", "Quake of magnitude 6 hits Japan coast", 1)
+		a.StoryKey, b.StoryKey = "k", "k"
+		for _, order := range [][]feeds.Article{{a, b}, {b, a}} {
+			c := NewClusterer(Options{})
+			feed(c, order)
+			g := c.docs[a.ID].g
+			if got, want := g.labelDoc().id, min(a.ID, b.ID); got != want {
+				t.Errorf("added %s first: label member %s, want %s", order[0].ID, got, want)
+			}
+		}
+	})
 }
 
 // membership maps story ids to their sorted article ids.

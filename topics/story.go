@@ -19,6 +19,7 @@ type srcTerm struct {
 type termInfo struct {
 	term     string
 	df       int32
+	refs     int32 // live items with the word in their title (see doc.words)
 	cap, low int32
 	post     []posting // stories whose centroid holds the term
 }
@@ -46,7 +47,8 @@ type doc struct {
 	t                      time.Time
 	seq                    uint64
 	terms                  []docTerm
-	parts                  []part // for the terms marked comp
+	parts                  []part   // for the terms marked comp, while choosing
+	words                  []uint32 // distinct words of the title, for the label
 	g                      *group
 	heapIdx                int
 }
@@ -59,24 +61,25 @@ type centEntry struct {
 }
 
 type group struct {
-	id, slug   string
-	seq        uint64
-	docs       []*doc
-	cent       map[uint32]*centEntry
-	norm2      float64
-	sources    map[string]int
-	label      *doc
-	labelScore float64
-	mark       uint64 // the item acc was accumulated for
-	acc        fit
-	last       time.Time
+	id, slug string
+	seq      uint64
+	docs     []*doc
+	cent     map[uint32]*centEntry
+	norm2    float64
+	sources  map[string]int
+	words    map[uint32]int32 // members whose title has the word
+	label    *doc             // valid while labelOK
+	labelOK  bool
+	mark     uint64 // the item acc was accumulated for
+	acc      fit
+	last     time.Time
 }
 
 // newDoc analyzes a, records its terms in the vocabulary and builds its
 // unit TF-IDF vector.
 func (c *Clusterer) newDoc(a feeds.Article, id string, t time.Time) *doc {
 	c.seq++
-	raw := analyze(a, &c.p, c)
+	raw, words := analyze(a, &c.p, c)
 	d := &doc{id: id, source: a.Source, title: a.Title, key: a.StoryKey, t: t, seq: c.seq}
 	d.terms = make([]docTerm, 0, len(raw))
 	c.srcDocs[d.source]++
@@ -88,6 +91,13 @@ func (c *Clusterer) newDoc(a feeds.Article, id string, t time.Time) *doc {
 		ti.low += int32(r.low)
 		c.srcTerms[srcTerm{d.source, tid}]++
 		d.terms = append(d.terms, docTerm{id: tid, w: r.w, cap: r.cap, low: r.low, comp: r.comp})
+	}
+	// Title words share the vocabulary (nearly all are terms of the item
+	// anyway), counted apart so that a word stays while a title has it.
+	d.words = make([]uint32, len(words))
+	for i, w := range words {
+		d.words[i] = c.intern(w)
+		c.terms[d.words[i]].refs++
 	}
 	for i, r := range raw {
 		if r.comp {
@@ -366,15 +376,13 @@ func (c *Clusterer) absorb(keep, gone *group) {
 			c.keys[d.key] = keep
 		}
 	}
-	keep.label = nil
-	keep.relabel(nil)
 }
 
 func (c *Clusterer) newGroup(id, slug string, d *doc) *group {
 	if slug == "" {
 		slug = storySlug(d.title, id)
 	}
-	g := &group{id: id, slug: slug, seq: d.seq, cent: map[uint32]*centEntry{}, sources: map[string]int{}}
+	g := &group{id: id, slug: slug, seq: d.seq, cent: map[uint32]*centEntry{}, sources: map[string]int{}, words: map[uint32]int32{}}
 	c.groups[id] = g
 	return g
 }
@@ -460,20 +468,11 @@ func (g *group) dot(d *doc) float64 {
 	return s
 }
 
-// similarity is the cosine between d and g's centroid.
-func (g *group) similarity(d *doc) float64 {
-	if g.norm2 <= 0 {
-		return 0
-	}
-	return g.dot(d) / math.Sqrt(g.norm2)
-}
-
 func (c *Clusterer) join(g *group, d *doc) {
 	c.add(g, d)
 	if d.key != "" && c.keys[d.key] == nil {
 		c.keys[d.key] = g
 	}
-	g.relabel(d)
 }
 
 // add puts d's vector into g's centroid and postings.
@@ -501,33 +500,40 @@ func (c *Clusterer) add(g *group, d *doc) {
 		g.last = d.t
 	}
 	g.sources[d.source]++
+	for _, w := range d.words {
+		g.words[w]++
+	}
+	g.labelOK = false
 	d.g = g
 }
 
-// relabel keeps g.label the member closest to the centroid. Each join
-// compares the newcomer with the current label; at sizes that are powers of
-// two every member is rescored, which costs O(1) per join amortized.
-func (g *group) relabel(joined *doc) {
-	n := len(g.docs)
-	if n == 0 {
-		g.label = nil
-		return
+// labelDoc returns the story's most central member, whose title labels
+// it: the one whose title words are most shared with the other members'
+// titles, by the cosine of its word set with the others' word counts
+// (shared counts over the square root of its words), ties going to the
+// smallest article id. It is a function of the members alone, whatever
+// the order they joined or were restored in, so that replicas and a
+// rebuilt Clusterer show the same label; it is computed again only after
+// the members change, in time linear in the story's words.
+func (g *group) labelDoc() *doc {
+	if g.labelOK {
+		return g.label
 	}
-	if g.label == nil || n&(n-1) == 0 {
-		g.label, g.labelScore = nil, -1
-		for _, d := range g.docs {
-			if s := g.similarity(d); s > g.labelScore {
-				g.label, g.labelScore = d, s
-			}
+	var best *doc
+	var bestS, bestK int64
+	for _, d := range g.docs {
+		var s int64
+		for _, w := range d.words {
+			s += int64(g.words[w] - 1)
 		}
-		return
-	}
-	g.labelScore = g.similarity(g.label)
-	if joined != nil {
-		if s := g.similarity(joined); s > g.labelScore {
-			g.label, g.labelScore = joined, s
+		k := int64(max(len(d.words), 1))
+		// s/sqrt(k) against bestS/sqrt(bestK), in integers.
+		if best == nil || s*s*bestK > bestS*bestS*k || s*s*bestK == bestS*bestS*k && d.id < best.id {
+			best, bestS, bestK = d, s, k
 		}
 	}
+	g.label, g.labelOK = best, true
+	return best
 }
 
 // drop removes d from its story and the vocabulary.
@@ -558,16 +564,18 @@ func (c *Clusterer) drop(d *doc) {
 	if g.sources[d.source]--; g.sources[d.source] == 0 {
 		delete(g.sources, d.source)
 	}
+	for _, w := range d.words {
+		if g.words[w]--; g.words[w] == 0 {
+			delete(g.words, w)
+		}
+	}
+	g.label, g.labelOK = nil, false
 	if d.key != "" && c.keys[d.key] == g && !g.hasKey(d.key) {
 		delete(c.keys, d.key)
 	}
 	if len(g.docs) == 0 {
 		delete(c.groups, g.id)
 	} else {
-		if g.label == d {
-			g.label = nil
-			g.relabel(nil)
-		}
 		if d.t.Equal(g.last) {
 			g.last = time.Time{}
 			for _, o := range g.docs {
@@ -589,15 +597,24 @@ func (c *Clusterer) drop(d *doc) {
 		ti.df--
 		ti.cap -= int32(t.cap)
 		ti.low -= int32(t.low)
-		if ti.df == 0 {
-			delete(c.vocab, ti.term)
-			*ti = termInfo{}
-			c.free = append(c.free, t.id)
-		}
+		c.release(t.id)
+	}
+	for _, id := range d.words {
+		c.terms[id].refs--
+		c.release(id)
 	}
 	delete(c.docs, d.id)
 	heap.Remove(&c.byTime, d.heapIdx)
 	d.g = nil
+}
+
+// release forgets term id once no live item holds it or has it in its title.
+func (c *Clusterer) release(id uint32) {
+	if ti := &c.terms[id]; ti.df == 0 && ti.refs == 0 {
+		delete(c.vocab, ti.term)
+		*ti = termInfo{}
+		c.free = append(c.free, id)
+	}
 }
 
 func (g *group) hasKey(key string) bool {
@@ -623,16 +640,16 @@ func (c *Clusterer) unpost(id uint32, e *centEntry) {
 
 func (g *group) assignment(isNew bool) Assignment {
 	label := ""
-	if g.label != nil {
-		label = g.label.title
+	if d := g.labelDoc(); d != nil {
+		label = d.title
 	}
 	return Assignment{StoryID: g.id, Slug: g.slug, Label: label, Size: len(g.docs), New: isNew}
 }
 
 func (g *group) snapshot() Group {
 	s := Group{ID: g.id, Slug: g.slug, ArticleIDs: make([]string, len(g.docs))}
-	if g.label != nil {
-		s.Label = g.label.title
+	if d := g.labelDoc(); d != nil {
+		s.Label = d.title
 	}
 	for i, d := range g.docs {
 		s.ArticleIDs[i] = d.id

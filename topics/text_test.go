@@ -263,7 +263,8 @@ func TestAnalyze(t *testing.T) {
 			}
 			w := map[string]float64{}
 			comp := map[string]bool{}
-			for _, r := range analyze(tt.a, &p, st) {
+			terms, _ := analyze(tt.a, &p, st)
+			for _, r := range terms {
 				w[r.term] = r.w
 				comp[r.term] = r.comp
 			}
