@@ -90,10 +90,15 @@ func openTest(t testing.TB, dsn string) *DB {
 }
 
 func TestDB_Conformance(t *testing.T) {
-	dsn := testDSN(t)
+	storetest.Run(t, schemaHandles(testDSN(t)))
+}
+
+// schemaHandles opens one fresh schema per test; further opens by the same
+// test get further handles on it, as other replicas would.
+func schemaHandles(dsn string) func(t *testing.T) store.Store {
 	var mu sync.Mutex
 	schemas := map[*testing.T]string{}
-	storetest.Run(t, func(t *testing.T) store.Store {
+	return func(t *testing.T) store.Store {
 		mu.Lock()
 		sdsn, ok := schemas[t]
 		if !ok {
@@ -102,7 +107,7 @@ func TestDB_Conformance(t *testing.T) {
 		}
 		mu.Unlock()
 		return openTest(t, sdsn)
-	})
+	}
 }
 
 func TestOpen(t *testing.T) {

@@ -13,11 +13,20 @@ import (
 )
 
 func TestDB_Conformance(t *testing.T) {
-	// One in-memory database per test; further opens by the same test get
-	// further handles on it.
+	storetest.Run(t, memoryHandles())
+}
+
+func TestDB_ConformanceOnDisk(t *testing.T) {
+	// The suite again on files, where WAL and file locking are in play.
+	storetest.Run(t, fileHandles())
+}
+
+// memoryHandles opens one in-memory database per test; further opens by
+// the same test get further handles on it.
+func memoryHandles() func(t *testing.T) store.Store {
 	var mu sync.Mutex
 	first := map[*testing.T]*DB{}
-	storetest.Run(t, func(t *testing.T) store.Store {
+	return func(t *testing.T) store.Store {
 		mu.Lock()
 		defer mu.Unlock()
 		var db *DB
@@ -37,18 +46,19 @@ func TestDB_Conformance(t *testing.T) {
 			}
 		})
 		return db
-	})
+	}
 }
 
-func TestDB_ConformanceOnDisk(t *testing.T) {
-	// The suite again on files, where WAL and file locking are in play.
+// fileHandles opens one database file per test, where WAL and file locking
+// are in play; further opens by the same test open the same file again.
+func fileHandles() func(t *testing.T) store.Store {
 	var mu sync.Mutex
 	paths := map[*testing.T]string{}
-	storetest.Run(t, func(t *testing.T) store.Store {
+	return func(t *testing.T) store.Store {
 		mu.Lock()
 		path, ok := paths[t]
 		if !ok {
-			path = filepath.Join(t.TempDir(), "sub", "broadsheet.db")
+			path = filepath.Join(t.TempDir(), "broadsheet.db")
 			paths[t] = path
 		}
 		mu.Unlock()
@@ -58,7 +68,7 @@ func TestDB_ConformanceOnDisk(t *testing.T) {
 		}
 		t.Cleanup(func() { db.Close() })
 		return db
-	})
+	}
 }
 
 func TestOpen(t *testing.T) {
