@@ -93,26 +93,9 @@ func cutXML(data []byte, maxItems, maxNodes int) (part []byte, dropped int) {
 			for nameEnd < len(data) && !isSpaceOrEnd(data[nameEnd]) {
 				nameEnd++
 			}
-			// Find the tag's end outside quoted values, counting the
-			// values: one per attribute.
-			weight := 1
-			var quote byte
-			k := nameEnd
-			for ; k < len(data); k++ {
-				b := data[k]
-				if quote != 0 {
-					if b == quote {
-						quote = 0
-					}
-					continue
-				}
-				if b == '"' || b == '\'' {
-					quote = b
-					weight++
-				} else if b == '>' {
-					break
-				}
-			}
+			// One for the element, one per attribute value.
+			k, values := tagEnd(data, nameEnd)
+			weight := 1 + values
 			if k >= len(data) {
 				i = len(data)
 				continue
@@ -224,4 +207,28 @@ func cutJSON(data []byte, maxItems int) (part []byte, dropped int) {
 		return append(part, "]}"...), n - maxItems
 	}
 	return data, 0
+}
+
+// tagEnd returns the index of the '>' that ends the tag whose name ends at
+// from, or len(data) if none does, skipping quoted attribute values, and the
+// number of quoted values it passed.
+func tagEnd(data []byte, from int) (end, values int) {
+	var quote byte
+	k := from
+	for ; k < len(data); k++ {
+		b := data[k]
+		if quote != 0 {
+			if b == quote {
+				quote = 0
+			}
+			continue
+		}
+		if b == '"' || b == '\'' {
+			quote = b
+			values++
+		} else if b == '>' {
+			break
+		}
+	}
+	return k, values
 }

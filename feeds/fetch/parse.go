@@ -187,23 +187,7 @@ func tooDeep(data []byte, limit int) bool {
 				nameEnd++
 			}
 			name := data[i:nameEnd]
-			// Find the tag's end outside quoted attribute values.
-			var quote byte
-			k := nameEnd
-			for ; k < len(data); k++ {
-				b := data[k]
-				if quote != 0 {
-					if b == quote {
-						quote = 0
-					}
-					continue
-				}
-				if b == '"' || b == '\'' {
-					quote = b
-				} else if b == '>' {
-					break
-				}
-			}
+			k, _ := tagEnd(data, nameEnd)
 			if k >= len(data) {
 				return false
 			}
