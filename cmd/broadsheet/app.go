@@ -34,11 +34,11 @@ func configFlag(fs *flag.FlagSet) *string {
 	return fs.String("config", "", "configuration file (default $BROADSHEET_CONFIG, else ./config.yaml)")
 }
 
-// configPath resolves the configuration file: the flag, else the
+// configPath resolves the configuration file: --config, else the
 // environment, else ./config.yaml.
-func (m *Main) configPath(flagValue string) string {
-	if flagValue != "" {
-		return flagValue
+func (m *Main) configPath() string {
+	if m.config != nil && *m.config != "" {
+		return *m.config
 	}
 	if p := m.Getenv("BROADSHEET_CONFIG"); p != "" {
 		return p
@@ -56,10 +56,10 @@ func (m *Main) loadConfig(path string) (*config.Config, error) {
 	return cfg, nil
 }
 
-// open loads the configuration (cfgFlag, else the environment, else
-// ./config.yaml) and opens the app over it; the caller closes it.
-func (m *Main) open(ctx context.Context, cfgFlag string) (*app, *config.Config, error) {
-	path := m.configPath(cfgFlag)
+// open loads the configuration (see configPath) and opens the app over
+// it; the caller closes it.
+func (m *Main) open(ctx context.Context) (*app, *config.Config, error) {
+	path := m.configPath()
 	cfg, err := m.loadConfig(path)
 	if err != nil {
 		return nil, nil, err

@@ -266,7 +266,7 @@ func (m *Main) cmdDigest(ctx context.Context, _ *flag.FlagSet, args []string) er
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("broadsheet digest "+sub, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	cfgFlag := configFlag(fs)
+	m.config = configFlag(fs)
 	var (
 		html, text, tick *bool
 		out, to          *string
@@ -304,7 +304,7 @@ func (m *Main) cmdDigest(ctx context.Context, _ *flag.FlagSet, args []string) er
 	if len(pos) != want {
 		return &exitError{code: exitUsage, msg: fmt.Sprintf("digest %s takes %d argument(s), got %d; see `broadsheet digest help`", sub, want, len(pos))}
 	}
-	a, cfg, err := m.open(ctx, *cfgFlag)
+	a, cfg, err := m.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -14,12 +14,11 @@ import (
 )
 
 func (m *Main) cmdFetch(ctx context.Context, fs *flag.FlagSet, args []string) error {
-	cfgFlag := configFlag(fs)
 	only := fs.String("source", "", "poll only the source with this name")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
-	a, cfg, err := m.open(ctx, *cfgFlag)
+	a, cfg, err := m.open(ctx)
 	if err != nil {
 		return err
 	}

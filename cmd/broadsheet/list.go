@@ -13,11 +13,10 @@ import (
 )
 
 func (m *Main) cmdSources(ctx context.Context, fs *flag.FlagSet, args []string) error {
-	cfgFlag := configFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
-	a, cfg, err := m.open(ctx, *cfgFlag)
+	a, cfg, err := m.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -47,7 +46,6 @@ func (m *Main) cmdSources(ctx context.Context, fs *flag.FlagSet, args []string) 
 }
 
 func (m *Main) cmdItems(ctx context.Context, fs *flag.FlagSet, args []string) error {
-	cfgFlag := configFlag(fs)
 	since := fs.Duration("since", 0, "only items published within this long (e.g. 24h); 0 lists all")
 	source := fs.String("source", "", "only items of the source with this name")
 	asJSON := fs.Bool("json", false, "print one JSON object a line")
@@ -55,7 +53,7 @@ func (m *Main) cmdItems(ctx context.Context, fs *flag.FlagSet, args []string) er
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
-	a, _, err := m.open(ctx, *cfgFlag)
+	a, _, err := m.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -108,11 +106,10 @@ func itemJSON(a feeds.Article) item {
 }
 
 func (m *Main) cmdCheck(ctx context.Context, fs *flag.FlagSet, args []string) error {
-	cfgFlag := configFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
-	path := m.configPath(*cfgFlag)
+	path := m.configPath()
 	cfg, err := m.loadConfig(path)
 	if err != nil {
 		return err

@@ -47,6 +47,8 @@ type Main struct {
 	Ready chan<- string
 	// Reloaded, if set, receives the outcome of every configuration reload.
 	Reloaded chan<- error
+
+	config *string // the --config flag of the command being run
 }
 
 // NewMain returns a Main wired to the process's environment.
@@ -98,6 +100,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		}
 		fs := flag.NewFlagSet("broadsheet "+c.name, flag.ContinueOnError)
 		fs.SetOutput(m.Stderr)
+		m.config = configFlag(fs)
 		err := c.run(m, ctx, fs, args[1:])
 		return m.exitStatus(err)
 	}

@@ -18,12 +18,11 @@ import (
 // page and /healthz, from the store that `run` (here or on another
 // replica) fills. It polls nothing.
 func (m *Main) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) error {
-	cfgFlag := configFlag(fs)
 	listen := fs.String("listen", "", "address to listen on (default server.listen)")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
-	a, cfg, err := m.open(ctx, *cfgFlag)
+	a, cfg, err := m.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -42,7 +41,6 @@ func (m *Main) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) er
 // cmdPublish writes the republished feeds, the OPML and the page into a
 // folder, for static hosting.
 func (m *Main) cmdPublish(ctx context.Context, fs *flag.FlagSet, args []string) error {
-	cfgFlag := configFlag(fs)
 	out := fs.String("out", "", "folder to write the files into (required)")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
@@ -50,7 +48,7 @@ func (m *Main) cmdPublish(ctx context.Context, fs *flag.FlagSet, args []string) 
 	if *out == "" {
 		return &exitError{code: exitUsage, msg: "publish: --out DIR is required"}
 	}
-	a, cfg, err := m.open(ctx, *cfgFlag)
+	a, cfg, err := m.open(ctx)
 	if err != nil {
 		return err
 	}

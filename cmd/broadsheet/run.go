@@ -20,11 +20,10 @@ import (
 )
 
 func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) error {
-	cfgFlag := configFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
-	a, cfg, err := m.open(ctx, *cfgFlag)
+	a, cfg, err := m.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -194,7 +194,6 @@ func (d *digestGroups) Groups(ctx context.Context, articleIDs []string) ([]diges
 // without a daemon; when a daemon holds the lease it leaves the work to
 // it), then lists the topics, largest first.
 func (m *Main) cmdTopics(ctx context.Context, fs *flag.FlagSet, args []string) error {
-	cfgFlag := configFlag(fs)
 	since := fs.Duration("since", 0, "only items published within this long (default clustering.window, 72h)")
 	kind := fs.String("kind", "", "only topics of this kind: story or configured")
 	asJSON := fs.Bool("json", false, "print a JSON array of {slug, label, kind, items}")
@@ -213,7 +212,7 @@ func (m *Main) cmdTopics(ctx context.Context, fs *flag.FlagSet, args []string) e
 	default:
 		return &exitError{code: exitUsage, msg: fmt.Sprintf("topics: --kind %q: want story or configured", *kind)}
 	}
-	a, cfg, err := m.open(ctx, *cfgFlag)
+	a, cfg, err := m.open(ctx)
 	if err != nil {
 		return err
 	}
