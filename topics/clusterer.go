@@ -393,12 +393,37 @@ func storyID(articleID string) string {
 
 // storySlug is the first words of the founding title and six characters of
 // the story id, readable and unique.
+// headlineCore is title without a leading section mark ("[Editorial] ",
+// "Opinion: "), which says what kind of piece it is, not what it is about,
+// and would start every slug of an outlet's editorials the same way.
+func headlineCore(title string) string {
+	t := strings.TrimSpace(title)
+	for {
+		rest := t
+		if strings.HasPrefix(rest, "[") {
+			if i := strings.IndexByte(rest, ']'); i > 0 && i < 40 {
+				rest = strings.TrimSpace(rest[i+1:])
+			}
+		} else if i := strings.IndexAny(rest, ":|"); i > 0 && sectionMarks[strings.ToLower(strings.TrimSpace(rest[:i]))] {
+			rest = strings.TrimSpace(rest[i+1:])
+		}
+		if rest == t || rest == "" {
+			return t
+		}
+		t = rest
+	}
+}
+
+// sectionMarks are the words that, before a colon or a bar, only name the
+// kind of piece ("Opinion: …"); other words there ("Brexit: …") are news.
+var sectionMarks = map[string]bool{"opinion": true, "editorial": true, "op-ed": true, "commentary": true, "comment": true, "column": true, "analysis": true, "letters": true}
+
 func storySlug(title, id string) string {
 	suffix := strings.TrimPrefix(id, "s")
 	if len(suffix) > 6 {
 		suffix = suffix[:6]
 	}
-	words := strings.Split(feeds.Slugify(fold(title)), "-")
+	words := strings.Split(feeds.Slugify(fold(headlineCore(title))), "-")
 	var b strings.Builder
 	for _, w := range words {
 		if w == "" {

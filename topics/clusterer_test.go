@@ -791,6 +791,10 @@ func TestStorySlug(t *testing.T) {
 		{"Korean", "북미 스톡홀름 실무협상 결렬", "북미-스톡홀름-실무협상-결렬-abcdef"},
 		{"JapaneseNoSpaces", "北朝鮮と米国の実務協議がストックホルムで決裂し北朝鮮代表団は帰国した", "北朝鮮と米国の実務協議がストック-abcdef"},
 		{"Empty", "!!!", "story-abcdef"},
+		{"SectionMark", "[Editorial] North Korea walks out of Stockholm talks", "north-korea-walks-out-of-stockholm-abcdef"},
+		{"OpinionPrefix", "Opinion: Stockholm talks failed", "stockholm-talks-failed-abcdef"},
+		{"OnlyMark", "[Editorial]", "editorial-abcdef"},
+		{"ColonInHeadline", "Kim's envoy in Stockholm: talks failed", "kim-s-envoy-in-stockholm-talks-abcdef"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
