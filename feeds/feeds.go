@@ -96,6 +96,13 @@ type SourceState struct {
 	Failures     int    // consecutive failed attempts
 	NextDue      time.Time
 	Articles     int // stored articles; filled by listings only
+	// ArticlesVersion is the store's change stamp of this source's
+	// articles: it grows whenever a poll inserts or edits any of them, in
+	// the same transaction, and stays put otherwise (a 304, a poll of
+	// unchanged articles, a change of state only). Readers that keep a
+	// source's articles compare it to know when to read them again. The
+	// store owns it: SavePoll ignores the value it is given.
+	ArticlesVersion int64
 }
 
 // Slugify turns a name into lower-case words joined by hyphens. Letters

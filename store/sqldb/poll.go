@@ -39,8 +39,10 @@ const insertRows = 100
 // On PostgreSQL the upsert locks the source's row, so polls of one source
 // are stored one after another and never race on the same article.
 //
-// A poll that inserts or edits an article adds one to the "articles"
-// counter in the same transaction, which is what DataVersion reads.
+// A poll that inserts or edits an article adds one to the source's
+// articles_version (feeds.SourceState.ArticlesVersion) and to the
+// "articles" counter, which is what DataVersion reads, in the same
+// transaction. p.State.ArticlesVersion is ignored.
 func (db *DB) SavePoll(ctx context.Context, p feeds.Poll) (feeds.SaveStats, error) {
 	src := p.State.Source
 	if src == "" {
@@ -100,6 +102,10 @@ func (db *DB) SavePoll(ctx context.Context, p feeds.Poll) (feeds.SaveStats, erro
 		}
 		stats.New, stats.Updated = len(fresh), len(edited)
 		if len(changed) > 0 {
+			// The source's row is locked by saveState already.
+			if _, err := tx.ExecContext(ctx, db.q(bumpSource), src); err != nil {
+				return fmt.Errorf("count the source's change: %w", err)
+			}
 			// Last, so that on PostgreSQL the counter's row lock, which
 			// serializes the polls that store something, is held only
 			// while committing.

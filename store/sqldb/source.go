@@ -94,7 +94,7 @@ func kindOr(k feeds.Kind) feeds.Kind {
 }
 
 const stateCols = `name, active, url, etag, last_modified, last_attempt, last_success,
-	last_status, last_error, failures, next_due`
+	last_status, last_error, failures, next_due, articles_version`
 
 func scanState(sc interface{ Scan(...any) error }, extra ...any) (feeds.SourceState, error) {
 	var (
@@ -103,7 +103,7 @@ func scanState(sc interface{ Scan(...any) error }, extra ...any) (feeds.SourceSt
 		attempt, success, due sql.NullInt64
 	)
 	dest := append([]any{&st.Source, &active, &st.URL, &st.ETag, &st.LastModified, &attempt, &success,
-		&st.LastStatus, &st.LastError, &st.Failures, &due}, extra...)
+		&st.LastStatus, &st.LastError, &st.Failures, &due, &st.ArticlesVersion}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return st, err
 	}
@@ -112,8 +112,9 @@ func scanState(sc interface{ Scan(...any) error }, extra ...any) (feeds.SourceSt
 	return st, nil
 }
 
-// SourceState returns the remembered state of a source, or an error
-// wrapping feeds.ErrNotFound if it is unknown. Articles is left 0.
+// SourceState returns the remembered state of a source, with its
+// ArticlesVersion, or an error wrapping feeds.ErrNotFound if it is unknown.
+// Articles is left 0.
 func (db *DB) SourceState(ctx context.Context, source string) (feeds.SourceState, error) {
 	row := db.db.QueryRowContext(ctx, db.q("SELECT "+stateCols+" FROM sources WHERE name = ?"), source)
 	st, err := scanState(row)
@@ -127,7 +128,8 @@ func (db *DB) SourceState(ctx context.Context, source string) (feeds.SourceState
 }
 
 // SourceStates lists every known source's state, active or not, with its
-// article count, ordered by name.
+// article count and ArticlesVersion, ordered by name. Both come from one
+// statement, so they agree with each other.
 func (db *DB) SourceStates(ctx context.Context) ([]feeds.SourceState, error) {
 	rows, err := db.db.QueryContext(ctx, "SELECT "+stateCols+
 		", (SELECT COUNT(*) FROM articles a WHERE a.source = sources.name) FROM sources ORDER BY name")

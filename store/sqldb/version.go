@@ -14,6 +14,10 @@ import (
 const bumpArticles = `INSERT INTO counters (name, value) VALUES ('articles', 1)
 	ON CONFLICT (name) DO UPDATE SET value = counters.value + 1`
 
+// bumpSource adds one to a source's articles_version, in the same
+// transaction as bumpArticles.
+const bumpSource = `UPDATE sources SET articles_version = articles_version + 1 WHERE name = ?`
+
 // DataVersion returns a stamp of the stored articles that changes whenever
 // one is inserted or edited, by whichever process or replica, even an edit
 // that keeps the Updated date. It reads one counter row by its primary key,
