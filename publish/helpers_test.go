@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net/http"
@@ -61,13 +62,29 @@ func (m *memStore) Articles(ctx context.Context, f store.ArticleFilter) ([]feeds
 	return out, nil
 }
 
+// SourceStates returns the states the test set, with each one's article
+// count and an ArticlesVersion that changes whenever any of the source's
+// articles does, as a real store's does: a hash of them, since tests edit
+// m.arts in place.
 func (m *memStore) SourceStates(ctx context.Context) ([]feeds.SourceState, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.pingErr != nil {
 		return nil, m.pingErr
 	}
-	return slices.Clone(m.states), nil
+	out := slices.Clone(m.states)
+	for i := range out {
+		h := fnv.New64a()
+		n := 0
+		for _, a := range m.arts {
+			if a.Source == out[i].Source {
+				fmt.Fprintf(h, "%#v\n", a)
+				n++
+			}
+		}
+		out[i].Articles, out[i].ArticlesVersion = n, int64(h.Sum64()>>1)
+	}
+	return out, nil
 }
 
 func (m *memStore) Ping(ctx context.Context) error {

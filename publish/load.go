@@ -157,6 +157,22 @@ func (h *Handler) load(ctx context.Context) (*data, error) {
 		Editorials: dedup(p.entries(eds), n),
 	}
 
+	// Per-source feeds, from each source's newest articles as kept from
+	// the last Refresh, read again only for the sources whose articles
+	// changed since: one query for the states, and one per changed source
+	// rather than one per source. The states are read first, so a kept
+	// window is never older than its stamp says (a poll in between only
+	// makes the next Refresh read it once more). A source the states do
+	// not list yet is read every time and not kept.
+	states, err := h.store.SourceStates(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("source states: %w", err)
+	}
+	stamps := make(map[string]feeds.SourceState, len(states))
+	for _, st := range states {
+		stamps[st.Source] = st
+	}
+	kept := make(map[string]*sourceArticles, len(h.opts.Sources))
 	seen := map[string]bool{}
 	for _, src := range h.opts.Sources {
 		slug := src.Slug()
@@ -165,12 +181,22 @@ func (h *Handler) load(ctx context.Context) (*data, error) {
 			continue
 		}
 		seen[slug] = true
-		arts, err := h.store.Articles(ctx, store.ArticleFilter{Sources: []string{src.Name}, Limit: n})
-		if err != nil {
-			return nil, err
+		st, known := stamps[src.Name]
+		sa := h.kept[src.Name]
+		if !known || sa == nil || sa.version != st.ArticlesVersion || sa.count != st.Articles {
+			arts, err := h.store.Articles(ctx, store.ArticleFilter{Sources: []string{src.Name}, Limit: n})
+			if err != nil {
+				return nil, err
+			}
+			sa = newSourceArticles(st, arts)
 		}
-		d.Sources = append(d.Sources, sourceFeed{Source: src, Slug: slug, Entries: p.entries(arts)})
+		if known {
+			kept[src.Name] = sa
+		}
+		d.Sources = append(d.Sources, sourceFeed{Source: src, Slug: slug, Entries: p.keyedEntries(sa.articles, sa.keys)})
 	}
+	// Sources no longer configured drop out here.
+	h.kept = kept
 
 	for i, g := range groups {
 		es := dedup(p.entries(members[i]), n)
@@ -216,6 +242,23 @@ func cleanGroups(gs []Group) []Group {
 	return out
 }
 
+// sourceArticles is one source's newest articles (at most FeedItems) as a
+// Refresh read them, with the store's stamps of them at the time.
+type sourceArticles struct {
+	version  int64 // feeds.SourceState.ArticlesVersion
+	count    int   // feeds.SourceState.Articles: also catches rows added behind the stamp's back
+	articles []feeds.Article
+	keys     []string // reuseKey of each article, computed once
+}
+
+func newSourceArticles(st feeds.SourceState, arts []feeds.Article) *sourceArticles {
+	sa := &sourceArticles{version: st.ArticlesVersion, count: st.Articles, articles: arts, keys: make([]string, len(arts))}
+	for i, a := range arts {
+		sa.keys[i] = reuseKey(a)
+	}
+	return sa
+}
+
 // preparer turns articles into entries once per Refresh, however many
 // outputs share them.
 type preparer struct {
@@ -234,15 +277,32 @@ func newPreparer(srcs []feeds.Source, prev map[string]*entry) *preparer {
 }
 
 func (p *preparer) entries(arts []feeds.Article) []*entry {
+	return p.keyedEntries(arts, nil)
+}
+
+// keyedEntries is entries with each article's reuseKey already known (keys
+// parallel to arts), or computed when keys is nil.
+func (p *preparer) keyedEntries(arts []feeds.Article, keys []string) []*entry {
 	out := make([]*entry, 0, len(arts))
-	for _, a := range arts {
-		out = append(out, p.entry(a))
+	for i, a := range arts {
+		if e, ok := p.cache[a.ID]; ok {
+			out = append(out, e)
+			continue
+		}
+		var key string
+		if keys != nil {
+			key = keys[i]
+		} else {
+			key = reuseKey(a)
+		}
+		out = append(out, p.entry(a, key))
 	}
 	sortEntries(out)
 	return out
 }
 
-func (p *preparer) entry(a feeds.Article) *entry {
+// entry prepares a, whose reuseKey is key, once per Refresh.
+func (p *preparer) entry(a feeds.Article, key string) *entry {
 	if e, ok := p.cache[a.ID]; ok {
 		return e
 	}
@@ -250,7 +310,6 @@ func (p *preparer) entry(a feeds.Article) *entry {
 	if src, ok := p.sources[a.Source]; ok {
 		outletURL = safeURL(src.URL)
 	}
-	key := reuseKey(a)
 	if old, ok := p.prev[a.ID]; ok && key != "" && old.key == key && old.Outlet.URL == outletURL {
 		// Sanitizing is most of preparing: an unchanged article is reused,
 		// with this Refresh's topics.

@@ -51,7 +51,10 @@ import (
 type Store interface {
 	// Articles lists articles matching f, newest published first.
 	Articles(ctx context.Context, f store.ArticleFilter) ([]feeds.Article, error)
-	// SourceStates lists every known source's polling state.
+	// SourceStates lists every known source's polling state, with its
+	// article count and ArticlesVersion. Refresh reads a source's articles
+	// again only when one of these two differs from the last Refresh's, so
+	// they must change with every change to the source's articles.
 	SourceStates(ctx context.Context) ([]feeds.SourceState, error)
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -128,7 +131,10 @@ type Handler struct {
 	snap     atomic.Pointer[snapshot]
 	mu       sync.Mutex        // serializes Refresh, so an older snapshot never replaces a newer
 	prepared map[string]*entry // the last Refresh's entries; guarded by mu
-	changed  chan struct{}
+	// kept is each configured source's newest articles as the last
+	// Refresh read them, by source name; guarded by mu.
+	kept    map[string]*sourceArticles
+	changed chan struct{}
 }
 
 // New returns a Handler over st. It serves 503 until the first Refresh.
