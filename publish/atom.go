@@ -15,6 +15,7 @@ type feedDoc struct {
 	Alt      string // the page showing the same items
 	Entries  []*entry
 	Updated  time.Time // the newest entry's change; zero when empty
+	sig      string    // see sourceFeed.sig
 }
 
 // epoch stands in for the time of an empty feed, which has none: Atom

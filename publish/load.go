@@ -80,6 +80,28 @@ type sourceFeed struct {
 	Source  feeds.Source
 	Slug    string
 	Entries []*entry
+	// sig names what the feed's outputs are made of besides the Handler's
+	// fixed options, or is "" when that is not known: render reuses the
+	// last snapshot's outputs of an equal sig rather than render again.
+	sig string
+}
+
+// sourceSig is the sig of sf, whose articles were read as generation gen:
+// the source as configured (its name and address are in the outputs), and
+// each entry's topics, which change without the articles changing. The
+// entries' other fields are the articles', which gen stands for: a Refresh
+// that keeps them reads nothing of the source older than its stamp (load
+// reads the stamps first), and any change after that moves the stamp.
+func sourceSig(sf sourceFeed, gen uint64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d\x00%#v\x00%s", gen, sf.Source, sf.Slug)
+	for _, e := range sf.Entries {
+		b.WriteString("\x00" + e.ArticleID)
+		for _, t := range e.Topics {
+			b.WriteString("\x01" + t.Slug + "\x02" + t.Label + "\x02" + t.Kind)
+		}
+	}
+	return b.String()
 }
 
 // data is everything one Refresh read, prepared.
@@ -94,6 +116,14 @@ type data struct {
 func (h *Handler) load(ctx context.Context) (*data, error) {
 	now := h.opts.Now()
 	n := h.opts.FeedItems
+	// The sources' stamps come first, before any article is read: whatever
+	// this Refresh reads of a source is then at least as new as its stamp,
+	// and whatever changes after the stamp moves it, so that the next
+	// Refresh reads and renders that source again (see sourceFeed.sig).
+	states, err := h.store.SourceStates(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("source states: %w", err)
+	}
 	var groups []Group
 	if h.opts.Groups != nil {
 		var err error
@@ -158,16 +188,10 @@ func (h *Handler) load(ctx context.Context) (*data, error) {
 	}
 
 	// Per-source feeds, from each source's newest articles as kept from
-	// the last Refresh, read again only for the sources whose articles
-	// changed since: one query for the states, and one per changed source
-	// rather than one per source. The states are read first, so a kept
-	// window is never older than its stamp says (a poll in between only
-	// makes the next Refresh read it once more). A source the states do
-	// not list yet is read every time and not kept.
-	states, err := h.store.SourceStates(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("source states: %w", err)
-	}
+	// the last Refresh, read again only for the sources whose stamps moved
+	// since: one query for the states, and one per changed source rather
+	// than one per source. A source the states do not list yet is read
+	// every time and not kept.
 	stamps := make(map[string]feeds.SourceState, len(states))
 	for _, st := range states {
 		stamps[st.Source] = st
@@ -188,12 +212,15 @@ func (h *Handler) load(ctx context.Context) (*data, error) {
 			if err != nil {
 				return nil, err
 			}
-			sa = newSourceArticles(st, arts)
+			h.gen++
+			sa = newSourceArticles(st, arts, h.gen)
 		}
+		sf := sourceFeed{Source: src, Slug: slug, Entries: p.keyedEntries(sa.articles, sa.keys)}
 		if known {
 			kept[src.Name] = sa
+			sf.sig = sourceSig(sf, sa.gen)
 		}
-		d.Sources = append(d.Sources, sourceFeed{Source: src, Slug: slug, Entries: p.keyedEntries(sa.articles, sa.keys)})
+		d.Sources = append(d.Sources, sf)
 	}
 	// Sources no longer configured drop out here.
 	h.kept = kept
@@ -247,12 +274,15 @@ func cleanGroups(gs []Group) []Group {
 type sourceArticles struct {
 	version  int64 // feeds.SourceState.ArticlesVersion
 	count    int   // feeds.SourceState.Articles: also catches rows added behind the stamp's back
+	gen      uint64
 	articles []feeds.Article
 	keys     []string // reuseKey of each article, computed once
 }
 
-func newSourceArticles(st feeds.SourceState, arts []feeds.Article) *sourceArticles {
-	sa := &sourceArticles{version: st.ArticlesVersion, count: st.Articles, articles: arts, keys: make([]string, len(arts))}
+// newSourceArticles keeps arts, read when the source's state was st, as
+// the Handler's read number gen, which no other read shares.
+func newSourceArticles(st feeds.SourceState, arts []feeds.Article, gen uint64) *sourceArticles {
+	sa := &sourceArticles{version: st.ArticlesVersion, count: st.Articles, gen: gen, articles: arts, keys: make([]string, len(arts))}
 	for i, a := range arts {
 		sa.keys[i] = reuseKey(a)
 	}

@@ -22,15 +22,23 @@ type countingStore struct {
 	mu      sync.Mutex
 	sources []string // per-source Articles queries, in order
 	states  int
+	// after, if set, runs after each Articles query, as a write by
+	// another replica would while a Refresh reads.
+	after func(f store.ArticleFilter)
 }
 
 func (c *countingStore) Articles(ctx context.Context, f store.ArticleFilter) ([]feeds.Article, error) {
+	c.mu.Lock()
 	if f.Sources != nil {
-		c.mu.Lock()
 		c.sources = append(c.sources, f.Sources...)
-		c.mu.Unlock()
 	}
-	return c.DB.Articles(ctx, f)
+	after := c.after
+	c.mu.Unlock()
+	arts, err := c.DB.Articles(ctx, f)
+	if after != nil {
+		after(f)
+	}
+	return arts, err
 }
 
 func (c *countingStore) SourceStates(ctx context.Context) ([]feeds.SourceState, error) {
@@ -70,8 +78,9 @@ func (g *settableGroups) set(gs ...Group) {
 }
 
 // TestHandler_RefreshIncremental checks that a Refresh reads again only the
-// sources whose articles changed since the last one, and that what it
-// renders is byte for byte what a new Handler renders from the same store:
+// sources whose articles changed since the last one, renders again only the
+// source feeds whose articles or topics changed, and that what it serves is
+// byte for byte what a new Handler renders from the same store:
 // after a poll with a new article, a 304, an edit that keeps the date, a
 // change of topics, a removed, a re-added and a moved source.
 func TestHandler_RefreshIncremental(t *testing.T) {
@@ -152,7 +161,10 @@ func TestHandler_RefreshIncremental(t *testing.T) {
 			}
 		}
 	}
-	refresh := func(t *testing.T, wantRead ...string) {
+	// refresh refreshes h, which must read the articles of wantRead one
+	// by one and render the feeds of rendered sources, besides the combined
+	// and topic feeds, which are rendered every time.
+	refresh := func(t *testing.T, rendered int, wantRead ...string) {
 		t.Helper()
 		cs.take()
 		if err := h.Refresh(ctx); err != nil {
@@ -165,6 +177,16 @@ func TestHandler_RefreshIncremental(t *testing.T) {
 		slices.Sort(wantRead)
 		if !slices.Equal(read, wantRead) {
 			t.Errorf("read the articles of %v, want %v", read, wantRead)
+		}
+		snap := h.snap.Load()
+		others := 2 // feed, editorials
+		for p := range snap.paths {
+			if strings.HasPrefix(p, "/topics/") && strings.HasSuffix(p, ".atom") {
+				others++
+			}
+		}
+		if got := snap.rendered - others; got != rendered {
+			t.Errorf("rendered %d source feeds, want %d", got, rendered)
 		}
 	}
 	feedOf := func(t *testing.T, src feeds.Source) string {
@@ -188,11 +210,11 @@ func TestHandler_RefreshIncremental(t *testing.T) {
 	}
 
 	t.Run("First", func(t *testing.T) {
-		refresh(t, names(all...)...)
+		refresh(t, nSources, names(all...)...)
 		sameAsFresh(t)
 	})
 	t.Run("Unchanged", func(t *testing.T) {
-		refresh(t)
+		refresh(t, 0)
 		sameAsFresh(t)
 	})
 	t.Run("OnePolled", func(t *testing.T) {
@@ -204,7 +226,7 @@ func TestHandler_RefreshIncremental(t *testing.T) {
 		fresh.Published = now // newest: pushes the oldest out of the window
 		fresh.Hash = feeds.ContentHash(fresh)
 		poll(7, item(7, 0), item(7, 1), fresh)
-		refresh(t, names(7)...)
+		refresh(t, 1, names(7)...)
 		sameAsFresh(t)
 		got := feedOf(t, srcs[7])
 		if !strings.Contains(got, fresh.Title) {
@@ -217,7 +239,7 @@ func TestHandler_RefreshIncremental(t *testing.T) {
 	t.Run("NotModified", func(t *testing.T) {
 		poll(3)
 		poll(4, item(4, 0), item(4, 1)) // all unchanged
-		refresh(t)
+		refresh(t, 0)
 		sameAsFresh(t)
 	})
 	t.Run("EditKeepingDate", func(t *testing.T) {
@@ -225,7 +247,7 @@ func TestHandler_RefreshIncremental(t *testing.T) {
 		edited.Title = "A corrected headline"
 		edited.Hash = feeds.ContentHash(edited)
 		poll(2, edited)
-		refresh(t, names(2)...)
+		refresh(t, 1, names(2)...)
 		sameAsFresh(t)
 		if got := feedOf(t, srcs[2]); !strings.Contains(got, edited.Title) || strings.Contains(got, item(2, 1).Title) {
 			t.Errorf("the edited source's feed does not show the edit:\n%s", got)
@@ -236,7 +258,7 @@ func TestHandler_RefreshIncremental(t *testing.T) {
 			Group{Slug: "budget", Label: "Budget", Kind: GroupConfigured, ArticleIDs: []string{item(0, 1).ID}},
 			Group{Slug: "harbour-strike", Label: "Harbour strike", Kind: GroupStory, ArticleIDs: []string{item(5, 0).ID, item(6, 0).ID}},
 		)
-		refresh(t)
+		refresh(t, 3) // 3 left the budget, 5 and 6 joined the strike
 		sameAsFresh(t)
 		if got := feedOf(t, srcs[5]); !strings.Contains(got, `"slug": "harbour-strike"`) {
 			t.Errorf("a source's feed lacks the new topic of its item:\n%s", got)
@@ -245,9 +267,37 @@ func TestHandler_RefreshIncremental(t *testing.T) {
 			t.Errorf("a source's feed keeps a topic its item left:\n%s", got)
 		}
 	})
+	t.Run("EditDuringRefresh", func(t *testing.T) {
+		// An item of the combined feed is edited right after the combined
+		// feed read it, with its source's stamp not yet moved when this
+		// Refresh read it: this Refresh may show the old text, the next
+		// must show the new one everywhere.
+		edited := item(0, 1)
+		edited.Title = "Edited while a replica was reading"
+		edited.Hash = feeds.ContentHash(edited)
+		var once sync.Once
+		cs.mu.Lock()
+		cs.after = func(f store.ArticleFilter) {
+			if f.Sources == nil && f.IDs == nil && f.Kinds == nil {
+				once.Do(func() { poll(0, edited) })
+			}
+		}
+		cs.mu.Unlock()
+		if err := h.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cs.mu.Lock()
+		cs.after = nil
+		cs.mu.Unlock()
+		refresh(t, 1, names(0)...)
+		sameAsFresh(t)
+		if got := feedOf(t, srcs[0]); !strings.Contains(got, edited.Title) {
+			t.Errorf("the edited source's feed lacks the edit:\n%s", got)
+		}
+	})
 	t.Run("Removed", func(t *testing.T) {
 		h.SetSources(slices.Delete(slices.Clone(srcs), 4, 5))
-		refresh(t)
+		refresh(t, 0)
 		sameAsFresh(t)
 		if res := get(t, h, "GET", "/sources/"+srcs[4].Slug()+".atom", nil); res.StatusCode != 404 {
 			t.Errorf("removed source's feed: status %d, want 404", res.StatusCode)
@@ -258,14 +308,14 @@ func TestHandler_RefreshIncremental(t *testing.T) {
 	})
 	t.Run("ReAdded", func(t *testing.T) {
 		h.SetSources(srcs)
-		refresh(t, names(4)...)
+		refresh(t, 1, names(4)...)
 		sameAsFresh(t)
 	})
 	t.Run("Moved", func(t *testing.T) {
 		moved := slices.Clone(srcs)
 		moved[9].URL = "https://moved.example/outlet09.xml"
 		h.SetSources(moved)
-		refresh(t)
+		refresh(t, 1)
 		sameAsFresh(t)
 		if got := feedOf(t, moved[9]); !strings.Contains(got, moved[9].URL) {
 			t.Errorf("a moved source's feed does not name its new address:\n%s", got)

@@ -134,6 +134,7 @@ type Handler struct {
 	// kept is each configured source's newest articles as the last
 	// Refresh read them, by source name; guarded by mu.
 	kept    map[string]*sourceArticles
+	gen     uint64 // numbers the reads of kept; guarded by mu
 	changed chan struct{}
 }
 
@@ -191,7 +192,9 @@ func (h *Handler) abs(path string) string {
 
 // Refresh reads the store once and renders every output into a new
 // snapshot, which requests see from then on. On error the previous
-// snapshot stays in force.
+// snapshot stays in force. A source's articles are read again only when
+// its ArticlesVersion or article count moved since the last Refresh (see
+// Store); the others' are kept from then.
 func (h *Handler) Refresh(ctx context.Context) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()

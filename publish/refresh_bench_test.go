@@ -60,10 +60,10 @@ func BenchmarkHandler_Refresh(b *testing.B) {
 // BenchmarkHandler_RefreshAfterPoll measures what a replica pays to
 // refresh after a poll stored one new article, on the real SQLite store:
 // 400 sources of 20 articles, every output in three formats. The baseline,
-// in the same iteration, is the same Handler forgetting the articles it
-// kept (as every Refresh did before per-source stamps), so it reads every
-// source again; the figures are ms and source queries per Refresh for each,
-// and the ratio of times.
+// in the same iteration, is a Handler forgetting the articles it kept
+// before each Refresh, so that it reads and renders every source again, as
+// every Refresh did before per-source stamps; the figures are ms and source
+// queries per Refresh for each, and the ratio of times.
 func BenchmarkHandler_RefreshAfterPoll(b *testing.B) {
 	ctx := context.Background()
 	const nSources, perSource = 400, 20

@@ -28,13 +28,15 @@ type output struct {
 	etagGz   string // quoted, for the gzipped representation
 	modified time.Time
 	csp      string
+	sig      string // the feedDoc.sig it was rendered from; "" when none
 }
 
 // snapshot is every output of one Refresh, by request path.
 type snapshot struct {
-	version string
-	paths   map[string]*output
-	files   []*output // in rendering order, for WriteDir
+	version  string
+	paths    map[string]*output
+	files    []*output // in rendering order, for WriteDir
+	rendered int       // feeds rendered rather than reused from the previous snapshot
 }
 
 // add records an output served at path (and any aliases).
@@ -63,6 +65,33 @@ func newOutputs(prev *snapshot) *outputs {
 		}
 	}
 	return ob
+}
+
+// reuse returns the previous snapshot's outputs of feed name in every
+// format, if all were rendered from sig; nil otherwise.
+func (ob *outputs) reuse(name, sig string) []*output {
+	if sig == "" {
+		return nil
+	}
+	out := make([]*output, 0, len(formats))
+	for _, f := range formats {
+		p := ob.prev[name+"."+f.ext]
+		if p == nil || p.sig != sig {
+			return nil
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// formats are the encodings of every feed.
+var formats = []struct {
+	ext, ctype string
+	render     func(*Handler, feedDoc) ([]byte, error)
+}{
+	{"atom", typeAtom, (*Handler).atom},
+	{"rss", typeRSS, (*Handler).rss},
+	{"json", typeJSON, (*Handler).json},
 }
 
 // add returns the output for body. The ETag depends on the bytes only, so
@@ -141,19 +170,23 @@ func (h *Handler) render(d *data) (*snapshot, error) {
 			Subtitle: "Items from " + sf.Source.Name + ", as broadsheet stored them.",
 			Alt:      page + "#source-" + sf.Slug,
 			Entries:  sf.Entries,
+			sig:      sf.sig,
 		})
 	}
 	for _, f := range feedsList {
+		// Outputs are immutable: an unchanged source's are shared with the
+		// previous snapshot, so a poll of one source renders its feeds and
+		// the combined ones, not every source's.
+		if os := ob.reuse(f.Name, f.sig); os != nil {
+			for _, o := range os {
+				s.add(o, "/"+o.file)
+			}
+			continue
+		}
+		s.rendered++
 		f.Updated = newest(f.Entries)
-		for _, r := range []struct {
-			ext, ctype string
-			render     func(feedDoc) ([]byte, error)
-		}{
-			{"atom", typeAtom, h.atom},
-			{"rss", typeRSS, h.rss},
-			{"json", typeJSON, h.json},
-		} {
-			body, err := r.render(f)
+		for _, r := range formats {
+			body, err := r.render(h, f)
 			if err != nil {
 				return nil, fmt.Errorf("render %s.%s: %w", f.Name, r.ext, err)
 			}
@@ -162,6 +195,7 @@ func (h *Handler) render(d *data) (*snapshot, error) {
 			if err != nil {
 				return nil, err
 			}
+			o.sig = f.sig
 			s.add(o, "/"+file)
 		}
 	}
