@@ -2,7 +2,9 @@ package publish
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
+	"io"
 	"net/url"
 	"slices"
 	"sort"
@@ -92,16 +94,17 @@ type sourceFeed struct {
 // entries' other fields are the articles', which gen stands for: a Refresh
 // that keeps them reads nothing of the source older than its stamp (load
 // reads the stamps first), and any change after that moves the stamp.
+// It is a digest, since snapshots keep one for each source.
 func sourceSig(sf sourceFeed, gen uint64) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d\x00%#v\x00%s", gen, sf.Source, sf.Slug)
+	h := sha256.New()
+	fmt.Fprintf(h, "%d\x00%#v\x00%s", gen, sf.Source, sf.Slug)
 	for _, e := range sf.Entries {
-		b.WriteString("\x00" + e.ArticleID)
+		io.WriteString(h, "\x00"+e.ArticleID)
 		for _, t := range e.Topics {
-			b.WriteString("\x01" + t.Slug + "\x02" + t.Label + "\x02" + t.Kind)
+			io.WriteString(h, "\x01"+t.Slug+"\x02"+t.Label+"\x02"+t.Kind)
 		}
 	}
-	return b.String()
+	return string(h.Sum(nil))
 }
 
 // data is everything one Refresh read, prepared.

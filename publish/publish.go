@@ -114,6 +114,10 @@ type Options struct {
 	// CheckEvery is how often Run asks the store whether the data changed;
 	// default 5 seconds.
 	CheckEvery time.Duration
+	// MinInterval is the least time between the starts of two Refreshes
+	// that Changed asks Run for: during a burst of polls, Run refreshes at
+	// most this often rather than back to back; default 1 second.
+	MinInterval time.Duration
 	// RefreshEvery is how often Run refreshes whatever the version says;
 	// default 5 minutes.
 	RefreshEvery time.Duration
@@ -160,6 +164,9 @@ func New(st Store, opts Options) *Handler {
 	}
 	if opts.CheckEvery <= 0 {
 		opts.CheckEvery = 5 * time.Second
+	}
+	if opts.MinInterval <= 0 {
+		opts.MinInterval = time.Second
 	}
 	if opts.RefreshEvery <= 0 {
 		opts.RefreshEvery = 5 * time.Minute
@@ -261,8 +268,10 @@ func (h *Handler) version(ctx context.Context) (string, error) {
 }
 
 // Run keeps the snapshot current until ctx is done: it refreshes when
-// Changed is called, when the data version (see Versioner) differs from the
-// snapshot's, checked every CheckEvery, and in any case every RefreshEvery,
+// Changed is called, but not sooner than MinInterval after the start of the
+// last Refresh it ran (later Changed calls are served together at the end
+// of that time); when the data version (see Versioner) differs from the
+// snapshot's, checked every CheckEvery; and in any case every RefreshEvery,
 // which catches what a version cannot see. It refreshes at once if no
 // snapshot exists yet. Errors are logged and Run carries on; it returns nil
 // when ctx ends.
@@ -271,22 +280,47 @@ func (h *Handler) Run(ctx context.Context) error {
 	defer check.Stop()
 	full := time.NewTicker(h.opts.RefreshEvery)
 	defer full.Stop()
-	force := h.snap.Load() == nil
+	// held fires when a Changed that came too soon may be served.
+	held := time.NewTimer(time.Hour)
+	held.Stop()
+	holding := false
+	var last time.Time // when the last Refresh started
+	force, checkNow := h.snap.Load() == nil, true
 	for {
-		if force || h.stale(ctx) {
+		if force || checkNow && h.stale(ctx) {
+			if holding {
+				// This Refresh covers the change held back.
+				held.Stop()
+				holding = false
+			}
+			last = time.Now()
 			if err := h.Refresh(ctx); err != nil && ctx.Err() == nil {
 				h.opts.Logger.Error("refresh published feeds", "err", err)
 			}
 		}
+		force, checkNow = false, false
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-h.changed:
+			// Refreshing costs about the same however few polls it covers:
+			// in a burst of polls, back-to-back Refreshes would keep a core
+			// busy rendering the combined feeds and the page over and over.
+			if wait := h.opts.MinInterval - time.Since(last); wait > 0 {
+				if !holding {
+					held.Reset(wait)
+					holding = true
+				}
+			} else {
+				force = true
+			}
+		case <-held.C:
+			holding = false
 			force = true
 		case <-full.C:
 			force = true
 		case <-check.C:
-			force = false
+			checkNow = true
 		}
 	}
 }

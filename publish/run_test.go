@@ -61,27 +61,60 @@ func TestHandler_Run(t *testing.T) {
 			st := &memStore{arts: fixtureArticles()}
 			opts := fixtureOptions()
 			opts.RefreshEvery = time.Hour
+			opts.MinInterval = time.Second
 			h := New(st, opts)
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			go h.Run(ctx)
 			synctest.Wait()
-			late := article("The Bugle", "late", "Late news", "https://bugle.example/late", at(11, 58))
-			st.mu.Lock()
-			st.arts = append(st.arts, late)
-			st.mu.Unlock()
+			perRefresh := st.Query() // the first Refresh's
+			add := func(identity string) feeds.Article {
+				a := article("The Bugle", identity, "Late news "+identity, "https://bugle.example/"+identity, at(11, 58))
+				st.mu.Lock()
+				st.arts = append(st.arts, a)
+				st.mu.Unlock()
+				return a
+			}
+
+			// Long after the last Refresh, Changed refreshes at once.
+			time.Sleep(opts.MinInterval)
+			late := add("late")
 			before := st.Query()
-			// A burst of notifications costs one or two refreshes, not ten.
+			h.Changed()
+			synctest.Wait()
+			if !hasEntry(t, h, late.ID) {
+				t.Error("not refreshed at once after Changed")
+			}
+
+			// A burst right after waits for the rest of MinInterval and
+			// costs one Refresh.
+			later := add("later")
 			for range 10 {
 				h.Changed()
 			}
 			synctest.Wait()
-			if !hasEntry(t, h, late.ID) {
-				t.Error("not refreshed after Changed")
+			if hasEntry(t, h, later.ID) {
+				t.Error("refreshed again sooner than MinInterval after the last Refresh")
 			}
-			perRefresh := 3 + len(fixtureSources) // combined, editorials, groups (none here: 2) and a query per source
-			if got := st.Query() - before; got > 2*perRefresh {
-				t.Errorf("%d queries after a burst of Changed, want at most two refreshes' (%d)", got, 2*perRefresh)
+			time.Sleep(opts.MinInterval)
+			synctest.Wait()
+			if !hasEntry(t, h, later.ID) {
+				t.Error("not refreshed MinInterval after a held Changed")
+			}
+			if got, want := st.Query()-before, 2*perRefresh; got != want {
+				t.Errorf("%d queries for Changed, then a burst, want two Refreshes' (%d)", got, want)
+			}
+
+			// Polls storing all the time: one Refresh per MinInterval.
+			before = st.Query()
+			const span = 5 * time.Second
+			for range 50 {
+				h.Changed()
+				time.Sleep(span / 50)
+			}
+			synctest.Wait()
+			if got, most := (st.Query()-before)/perRefresh, int(span/opts.MinInterval)+1; got > most || got < most-2 {
+				t.Errorf("%d Refreshes while Changed was called every %v for %v, want about %d", got, span/50, span, most)
 			}
 		})
 	})
