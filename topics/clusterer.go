@@ -47,7 +47,7 @@ const DefaultHalfLife = 12 * time.Hour
 type Assignment struct {
 	StoryID string // "s" and the founding article's id; never changes
 	Slug    string // from the founding title, with an id suffix; never changes
-	Label   string // the story's most central headline (see Group.Label); may change as items join or leave
+	Label   string // the story's most central headline (see Cluster.Label); may change as items join or leave
 	Size    int    // items in the story, this one included
 	New     bool   // this article founded the story
 	// Merged lists stories this article showed to be the same as StoryID
@@ -56,8 +56,8 @@ type Assignment struct {
 	Merged []string
 }
 
-// Group is a snapshot of one story.
-type Group struct {
+// Cluster is a snapshot of one story as the clusterer holds it.
+type Cluster struct {
 	ID   string
 	Slug string
 	// Label is the most central member's headline: the one sharing the
@@ -303,14 +303,14 @@ func (c *Clusterer) Evict(now time.Time) {
 
 // Groups returns the live stories, largest first, then most recent, then by
 // id.
-func (c *Clusterer) Groups() []Group {
+func (c *Clusterer) Clusters() []Cluster {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]Group, 0, len(c.groups))
+	out := make([]Cluster, 0, len(c.groups))
 	for _, g := range c.groups {
 		out = append(out, g.snapshot())
 	}
-	slices.SortFunc(out, func(a, b Group) int {
+	slices.SortFunc(out, func(a, b Cluster) int {
 		if d := len(b.ArticleIDs) - len(a.ArticleIDs); d != 0 {
 			return d
 		}

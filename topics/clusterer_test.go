@@ -326,7 +326,7 @@ func TestClusterer_Groups(t *testing.T) {
 		item("Reuters", "North Korea says Stockholm nuclear talks with US broke down", 40),
 		item("AP", "Stockholm talks: North Korea blames US as nuclear talks collapse", 50),
 	})
-	groups := c.Groups()
+	groups := c.Clusters()
 	for i := 1; i < len(groups); i++ {
 		if len(groups[i].ArticleIDs) > len(groups[i-1].ArticleIDs) {
 			t.Errorf("group %d has %d items, more than group %d before it", i, len(groups[i].ArticleIDs), i-1)
@@ -360,12 +360,12 @@ func TestClusterer_Evict(t *testing.T) {
 		if _, ok := c.Assignment(feeds.ArticleID("Guardian", item("Guardian", "North Korea walks out of Stockholm nuclear talks with US", 0).Link)); ok {
 			t.Error("item older than the window still assigned")
 		}
-		g, ok := findGroup(c.Groups(), old.StoryID)
+		g, ok := findGroup(c.Clusters(), old.StoryID)
 		if !ok || len(g.ArticleIDs) != 1 {
 			t.Fatalf("story %s = %+v, %v; want it alive with the one item left", old.StoryID, g, ok)
 		}
 		c.Add(item("AP", "Yankees beat Twins", 26*60+1))
-		if _, ok := findGroup(c.Groups(), old.StoryID); ok {
+		if _, ok := findGroup(c.Clusters(), old.StoryID); ok {
 			t.Errorf("story %s still alive after its newest item left the window", old.StoryID)
 		}
 		if got := c.Stats(); got.Items != 2 || got.Groups != 2 {
@@ -393,13 +393,13 @@ func TestClusterer_Evict(t *testing.T) {
 	})
 }
 
-func findGroup(gs []Group, id string) (Group, bool) {
+func findGroup(gs []Cluster, id string) (Cluster, bool) {
 	for _, g := range gs {
 		if g.ID == id {
 			return g, true
 		}
 	}
-	return Group{}, false
+	return Cluster{}, false
 }
 
 func TestClusterer_Remove(t *testing.T) {
@@ -470,7 +470,7 @@ func TestClusterer_Deterministic(t *testing.T) {
 			t.Fatalf("item %d: run 1 %+v, run 2 %+v", i, a1[i], a2[i])
 		}
 	}
-	if g1, g2 := c1.Groups(), c2.Groups(); !reflect.DeepEqual(g1, g2) {
+	if g1, g2 := c1.Clusters(), c2.Clusters(); !reflect.DeepEqual(g1, g2) {
 		t.Fatalf("runs end with different groups (%d and %d)", len(g1), len(g2))
 	}
 
@@ -494,8 +494,8 @@ func TestClusterer_Deterministic(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := membership(c1.Groups())
-	if got := membership(r.Groups()); !reflect.DeepEqual(got, want) {
+	want := membership(c1.Clusters())
+	if got := membership(r.Clusters()); !reflect.DeepEqual(got, want) {
 		t.Errorf("restored %d groups, want %d with the same members", len(got), len(want))
 	}
 }
@@ -531,7 +531,7 @@ func TestClusterer_RestoreLabels(t *testing.T) {
 		t.Fatal("the stream merged no stories: the test needs merges")
 	}
 	want := map[string]string{}
-	for _, g := range c.Groups() {
+	for _, g := range c.Clusters() {
 		want[g.ID] = g.Label
 	}
 	var live []feeds.Article
@@ -556,7 +556,7 @@ func TestClusterer_RestoreLabels(t *testing.T) {
 				}
 			}
 			got := map[string]string{}
-			for _, g := range r.Groups() {
+			for _, g := range r.Clusters() {
 				got[g.ID] = g.Label
 			}
 			if len(got) != len(want) {
@@ -628,7 +628,7 @@ func TestClusterer_Label(t *testing.T) {
 }
 
 // membership maps story ids to their sorted article ids.
-func membership(gs []Group) map[string]string {
+func membership(gs []Cluster) map[string]string {
 	m := map[string]string{}
 	for _, g := range gs {
 		ids := append([]string(nil), g.ArticleIDs...)
@@ -679,7 +679,7 @@ func TestClusterer_Bounded(t *testing.T) {
 			t.Errorf("item %d: %d groups for %d items", i, st.Groups, st.Items)
 		}
 		sum := 0
-		for _, g := range c.Groups() {
+		for _, g := range c.Clusters() {
 			sum += len(g.ArticleIDs)
 			if !g.Last.After(a.Published.Add(-window)) && !g.Last.Equal(a.Published.Add(-window)) {
 				t.Errorf("item %d: group %s last item %v left the window", i, g.ID, g.Last)
@@ -731,7 +731,7 @@ func TestClusterer_Concurrent(t *testing.T) {
 			for i := w; i < len(items); i += 4 {
 				c.Add(items[i])
 				if i%100 == 0 {
-					c.Groups()
+					c.Clusters()
 					c.Stats()
 					c.Assignment(items[i].ID)
 				}

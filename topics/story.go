@@ -646,8 +646,8 @@ func (g *group) assignment(isNew bool) Assignment {
 	return Assignment{StoryID: g.id, Slug: g.slug, Label: label, Size: len(g.docs), New: isNew}
 }
 
-func (g *group) snapshot() Group {
-	s := Group{ID: g.id, Slug: g.slug, ArticleIDs: make([]string, len(g.docs))}
+func (g *group) snapshot() Cluster {
+	s := Cluster{ID: g.id, Slug: g.slug, ArticleIDs: make([]string, len(g.docs))}
 	if d := g.labelDoc(); d != nil {
 		s.Label = d.title
 	}

@@ -18,7 +18,7 @@ type Topic struct {
 	Kind  Kind
 }
 
-// Topic returns the story as a Topic.
-func (g Group) Topic() Topic {
+// Topic returns the cluster as a Topic.
+func (g Cluster) Topic() Topic {
 	return Topic{Slug: g.Slug, Label: g.Label, Kind: KindStory}
 }

@@ -719,7 +719,7 @@ func TestAssigner_MatchesClusterer(t *testing.T) {
 		t.Fatal("no merges: the test shows nothing")
 	}
 	var want []string
-	for _, g := range c.Groups() {
+	for _, g := range c.Clusters() {
 		want = append(want, fmt.Sprintf("%s %s %v", g.ID, g.Slug, sorted(g.ArticleIDs)))
 	}
 	var got []string
