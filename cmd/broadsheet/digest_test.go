@@ -280,11 +280,7 @@ func TestDigestSend_CrashNoDuplicate(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "broadsheet")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	const accept = 3
 	var mu sync.Mutex
 	accepted, blocking := 0, false
@@ -319,9 +315,7 @@ func TestDigestSend_CrashNoDuplicate(t *testing.T) {
   from: "Broadsheet <digest@news.example.org>"
   timeout: 1s`, srv.Port))
 	run := func(args ...string) *exec.Cmd {
-		c := exec.Command(bin, append(args, "--config", cfg)...)
-		c.Dir = dir
-		return c
+		return testCommand(t, dir, bin, append(args, "--config", cfg)...)
 	}
 	if out, err := run("fetch").CombinedOutput(); err != nil {
 		t.Fatalf("fetch: %v\n%s", err, out)

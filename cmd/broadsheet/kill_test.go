@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -48,19 +49,38 @@ func killSeed(t *testing.T) *rand.Rand {
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "broadsheet")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := testCommand(t, "", "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// cmdTimeout bounds each command a test runs: a hang is killed and fails
+// the test, rather than running into the test binary's timeout.
+const cmdTimeout = 5 * time.Minute
+
+// testCommand is name with args in dir, killed if it runs longer than
+// cmdTimeout; the error it then returns says so.
+func testCommand(t *testing.T, dir, name string, args ...string) *exec.Cmd {
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	t.Cleanup(cancel)
+	c := exec.CommandContext(ctx, name, args...)
+	c.Dir = dir
+	c.Cancel = func() error {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			fmt.Fprintf(os.Stderr, "%s %s: still running after %v: killed\n", name, strings.Join(args, " "), cmdTimeout)
+		}
+		return c.Process.Kill()
+	}
+	c.WaitDelay = 10 * time.Second
+	return c
 }
 
 // runBinary runs bin to its end and returns its combined output, failing
 // the test unless it exits with status 0.
 func runBinary(t *testing.T, bin, dir string, args ...string) string {
 	t.Helper()
-	c := exec.Command(bin, args...)
-	c.Dir = dir
-	out, err := c.CombinedOutput()
+	out, err := testCommand(t, dir, bin, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -71,8 +91,7 @@ func runBinary(t *testing.T, bin, dir string, args ...string) string {
 // reports whether the kill happened, and the output so far.
 func killAfter(t *testing.T, bin, dir string, d time.Duration, args ...string) (killed bool, out string) {
 	t.Helper()
-	c := exec.Command(bin, args...)
-	c.Dir = dir
+	c := testCommand(t, dir, bin, args...)
 	var b bytes.Buffer
 	c.Stdout, c.Stderr = &b, &b
 	if err := c.Start(); err != nil {
@@ -88,7 +107,7 @@ func killAfter(t *testing.T, bin, dir string, d time.Duration, args ...string) (
 	if err := c.Process.Kill(); err != nil { // SIGKILL
 		t.Fatal(err)
 	}
-	<-done
+	<-done // a killed process ends; Wait returns within WaitDelay
 	return true, b.String()
 }
 

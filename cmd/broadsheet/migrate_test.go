@@ -2,18 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
-
+	"github.com/broadsheet/broadsheet/internal/pgtest"
 	"github.com/broadsheet/broadsheet/store"
 	"github.com/broadsheet/broadsheet/store/postgres"
 	"github.com/broadsheet/broadsheet/store/sqlite"
@@ -36,35 +31,9 @@ func sqliteTarget(t *testing.T) (string, func() store.Store) {
 }
 
 func postgresTarget(t *testing.T) (string, func() store.Store) {
-	dsn := os.Getenv("BROADSHEET_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("BROADSHEET_TEST_POSTGRES_DSN is required in CI")
-		}
-		t.Skip("PostgreSQL target skipped: set BROADSHEET_TEST_POSTGRES_DSN (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run it")
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "bs_migrate_" + hex.EncodeToString(b[:])
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := stdlib.OpenDB(*cfg)
-	t.Cleanup(func() { admin.Close() })
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return "postgres:" + u.String(), func() store.Store {
-		db, err := postgres.Open(context.Background(), u.String())
+	dsn := pgtest.Schema(t, pgtest.DSN(t), "migrate")
+	return "postgres:" + dsn, func() store.Store {
+		db, err := postgres.Open(context.Background(), dsn)
 		if err != nil {
 			t.Fatal(err)
 		}

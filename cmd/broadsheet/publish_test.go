@@ -71,7 +71,7 @@ func TestMain_ServeAndPublish(t *testing.T) {
 			}
 		}
 		cancel()
-		if r := <-done; r.code != 0 {
+		if r := recv(t, done, "serve to stop"); r.code != 0 {
 			t.Fatalf("serve: exit %d\n%s", r.code, r.stderr)
 		}
 	})

@@ -2,22 +2,16 @@ package smtp_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/broadsheet/broadsheet/digest"
 	"github.com/broadsheet/broadsheet/digest/smtp"
 	"github.com/broadsheet/broadsheet/digest/smtp/smtptest"
+	"github.com/broadsheet/broadsheet/internal/pgtest"
 	"github.com/broadsheet/broadsheet/store"
 	"github.com/broadsheet/broadsheet/store/postgres"
 	"github.com/broadsheet/broadsheet/store/sqlite"
@@ -39,14 +33,7 @@ func TestService_Replicas(t *testing.T) {
 		})
 	})
 	t.Run("PostgreSQL", func(t *testing.T) {
-		dsn := os.Getenv("BROADSHEET_TEST_POSTGRES_DSN")
-		if dsn == "" {
-			if os.Getenv("CI") != "" {
-				t.Fatal("BROADSHEET_TEST_POSTGRES_DSN is required in CI")
-			}
-			t.Skip("PostgreSQL replicas skipped: set BROADSHEET_TEST_POSTGRES_DSN (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run them")
-		}
-		dsn = pgSchema(t, dsn)
+		dsn := pgtest.Schema(t, pgtest.DSN(t), "digest")
 		replicas(t, func() seedable {
 			db, err := postgres.Open(context.Background(), dsn)
 			if err != nil {
@@ -114,33 +101,4 @@ func replicas(t *testing.T, open func() seedable) {
 	if sent != len(rcpts) || planned != len(rcpts) {
 		t.Errorf("replicas planned %d and sent %d, want %d each", planned, sent, len(rcpts))
 	}
-}
-
-// pgSchema creates a schema for t, dropped after, and returns dsn using it.
-func pgSchema(t *testing.T, dsn string) string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "bs_digest_" + hex.EncodeToString(b[:])
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := stdlib.OpenDB(*cfg)
-	t.Cleanup(func() { admin.Close() })
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }

@@ -246,14 +246,9 @@ func TestMailer_Errors(t *testing.T) {
 		})
 	}
 	t.Run("ConnectionRefused", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
+		port := refusedPort(t)
 		m, _ := smtp.New(smtp.Options{Host: "127.0.0.1", Port: port, TLS: smtp.None, Timeout: time.Second})
-		_, err = m.Open(t.Context())
+		_, err := m.Open(t.Context())
 		var se *digest.SendError
 		if !errors.As(err, &se) || !se.Temporary {
 			t.Errorf("error %v, want a temporary SendError", err)
@@ -331,4 +326,29 @@ func TestWriteMessage(t *testing.T) {
 	if err := smtp.WriteMessage(&b, &digest.Message{From: "not an address", To: "a@example.com"}); err == nil {
 		t.Error("no error for a bad From")
 	}
+}
+
+// refusedPort returns a loopback port that refuses connections until t
+// ends. A port reserved by a listener and then closed can be taken back by
+// any server started meanwhile (another test's); this one stays held by
+// the client end of an open connection, which never accepts, and which no
+// listener can bind over.
+func refusedPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return c.LocalAddr().(*net.TCPAddr).Port
 }

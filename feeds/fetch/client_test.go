@@ -474,14 +474,33 @@ func TestIsPublic(t *testing.T) {
 	}
 }
 
-func TestClient_Fetch_NetworkErrors(t *testing.T) {
-	// A port with nothing listening.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// refusedAddr returns a loopback address that refuses connections until t
+// ends. A port reserved by a listener and then closed can be taken back by
+// any server started meanwhile (another test's); this one stays held by
+// the client end of an open connection, which never accepts, and which no
+// listener can bind over.
+func refusedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	closed := "http://" + l.Addr().String() + "/"
-	l.Close()
+	t.Cleanup(func() { ln.Close() })
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return c.LocalAddr().String()
+}
+
+func TestClient_Fetch_NetworkErrors(t *testing.T) {
+	closed := "http://" + refusedAddr(t) + "/"
 
 	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, smallFeed) }))
 	defer plain.Close()

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/mail"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -16,20 +15,14 @@ import (
 
 	"github.com/broadsheet/broadsheet/digest/smtp/smtptest"
 	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/internal/pgtest"
 )
 
-// testDSN returns the server to test against. Without one the test skips,
-// except in CI, where it fails.
+// testDSN returns the server to test against; see pgtest.DSN for when
+// the test skips instead.
 func testDSN(t *testing.T) string {
 	t.Helper()
-	dsn := os.Getenv(DSNEnv)
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required in CI: set it to a PostgreSQL server the tests may create schemas in", DSNEnv)
-		}
-		t.Skipf("whole-system replica test skipped: set %s (e.g. %s) to run it", DSNEnv, ExampleDSN)
-	}
-	return dsn
+	return pgtest.DSN(t)
 }
 
 const (

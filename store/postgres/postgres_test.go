@@ -2,76 +2,29 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/internal/pgtest"
 	"github.com/broadsheet/broadsheet/store"
 	"github.com/broadsheet/broadsheet/store/storetest"
 )
 
-const dsnEnv = "BROADSHEET_TEST_POSTGRES_DSN"
-
-// testDSN returns the server to test against. Without one the test skips,
-// except in CI, where it fails.
+// testDSN returns the server to test against; see pgtest.DSN for when
+// the test skips instead.
 func testDSN(t testing.TB) string {
 	t.Helper()
-	dsn := os.Getenv(dsnEnv)
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required in CI: set it to a PostgreSQL server the tests may create schemas in", dsnEnv)
-		}
-		t.Skipf("PostgreSQL tests skipped: set %s (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run them", dsnEnv)
-	}
-	return dsn
+	return pgtest.DSN(t)
 }
 
-// freshSchema creates an empty schema bs_<random>, dropped when t ends, and
-// returns dsn with search_path set to it.
+// freshSchema creates an empty schema, dropped when t ends, and returns dsn
+// with search_path set to it.
 func freshSchema(t testing.TB, dsn string) string {
 	t.Helper()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "bs_" + hex.EncodeToString(b[:])
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.RuntimeParams["synchronous_commit"] = "off"
-	admin := stdlib.OpenDB(*cfg)
-	t.Cleanup(func() { admin.Close() })
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return withParams(dsn, schema)
-}
-
-// withParams sets search_path to schema, and turns off waiting for the WAL
-// flush at commit, which only costs the tests time.
-func withParams(dsn, schema string) string {
-	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		q := u.Query()
-		q.Set("search_path", schema)
-		q.Set("synchronous_commit", "off")
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return dsn + " search_path=" + schema + " synchronous_commit=off"
+	return pgtest.Schema(t, dsn, "store")
 }
 
 // openTest opens a handle on dsn, closed when t ends.
@@ -99,13 +52,19 @@ func schemaHandles(dsn string) func(t *testing.T) store.Store {
 	var mu sync.Mutex
 	schemas := map[*testing.T]string{}
 	return func(t *testing.T) store.Store {
+		// The lock is not held across freshSchema, which may end t (and
+		// its goroutine) with t.Fatal: a lock left held would hang every
+		// other test. One test opens its handles one after another, so
+		// two schemas are never made for the same t.
 		mu.Lock()
 		sdsn, ok := schemas[t]
+		mu.Unlock()
 		if !ok {
 			sdsn = freshSchema(t, dsn)
+			mu.Lock()
 			schemas[t] = sdsn
+			mu.Unlock()
 		}
-		mu.Unlock()
 		return openTest(t, sdsn)
 	}
 }

@@ -1,14 +1,9 @@
 package sqldb_test
 
 import (
-	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -20,6 +15,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/internal/pgtest"
 	"github.com/broadsheet/broadsheet/store"
 	"github.com/broadsheet/broadsheet/store/postgres"
 	"github.com/broadsheet/broadsheet/store/sqldb"
@@ -52,43 +48,13 @@ func sqliteEnd(t *testing.T, path string) copyEnd {
 
 func postgresEnd(t *testing.T) copyEnd {
 	t.Helper()
-	dsn := os.Getenv("BROADSHEET_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("BROADSHEET_TEST_POSTGRES_DSN is required in CI: set it to a PostgreSQL server the tests may create schemas in")
-		}
-		t.Skip("PostgreSQL copy skipped: set BROADSHEET_TEST_POSTGRES_DSN (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run it")
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "bs_copy_" + hex.EncodeToString(b[:])
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := stdlib.OpenDB(*cfg)
-	t.Cleanup(func() { admin.Close() })
-	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	db, err := postgres.Open(t.Context(), u.String())
+	dsn := pgtest.Schema(t, pgtest.DSN(t), "copy")
+	db, err := postgres.Open(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	rcfg, _ := pgx.ParseConfig(u.String())
+	rcfg, _ := pgx.ParseConfig(dsn)
 	raw := stdlib.OpenDB(*rcfg)
 	t.Cleanup(func() { raw.Close() })
 	return copyEnd{db: db.DB, raw: raw, st: db}

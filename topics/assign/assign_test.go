@@ -733,6 +733,22 @@ func TestAssigner_MatchesClusterer(t *testing.T) {
 	}
 }
 
+// waitTimeout bounds every wait on a goroutine in these tests.
+const waitTimeout = time.Minute
+
+// recv returns the next value from ch, failing t if none comes within
+// waitTimeout.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(waitTimeout):
+		t.Fatalf("timed out after %v waiting for %s", waitTimeout, what)
+		panic("unreachable")
+	}
+}
+
 // signals wraps a store to tell the test when a batch was saved and when
 // the lease was released.
 type signals struct {
@@ -765,15 +781,19 @@ func TestAssigner_Run(t *testing.T) {
 		a.Run(ctx, wake, time.Hour)
 		close(done)
 	}()
-	if epoch := <-st.saved; epoch != 1 { // the first pass, at once
+	if epoch := recv(t, st.saved, "the first pass's batch"); epoch != 1 { // the first pass, at once
 		t.Errorf("first batch saved as epoch %d, want 1", epoch)
 	}
 	if n := e.pending(); n != 0 {
 		t.Errorf("%d pending after the first pass", n)
 	}
 	e.poll(editorials...)
-	wake <- struct{}{}
-	if epoch := <-st.saved; epoch != 2 {
+	select {
+	case wake <- struct{}{}:
+	case <-time.After(waitTimeout):
+		t.Fatalf("Run did not take a wake-up within %v", waitTimeout)
+	}
+	if epoch := recv(t, st.saved, "the batch after a wake-up"); epoch != 2 {
 		t.Errorf("batch after a wake-up saved as epoch %d, want 2", epoch)
 	}
 	if n := e.pending(); n != 0 {
@@ -783,7 +803,7 @@ func TestAssigner_Run(t *testing.T) {
 		t.Errorf("three-outlet stories %v, want 1", layout(gs))
 	}
 	cancel()
-	<-done
+	recv(t, done, "Run to return after its context ended")
 	select {
 	case <-st.released:
 	default:
