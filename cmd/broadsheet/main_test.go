@@ -216,19 +216,11 @@ func TestMain_RunReload(t *testing.T) {
 	fs := newFeedServer(t, 2)
 	dir := t.TempDir()
 	cfg := writeConfig(t, dir, fs, 1, "")
-	reloaded := make(chan error, 10)
-	m := testMain()
-	m.Reloaded = reloaded
-	ready := make(chan string, 1)
-	m.Ready = ready
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan result, 1)
-	go func() { done <- runMain(t, ctx, m, "run", "--config", cfg) }()
+	d := startRun(t, cfg)
 
 	waitFor(t, "the first source to be polled", func() bool { return fs.hits("/feed/0.xml") > 0 })
-	addr := <-ready
 	waitFor(t, "the polled items in the combined feed", func() bool {
-		resp, err := http.Get("http://" + addr + "/feed.atom")
+		resp, err := http.Get("http://" + d.addr + "/feed.atom")
 		if err != nil {
 			return false
 		}
@@ -240,20 +232,14 @@ func TestMain_RunReload(t *testing.T) {
 
 	// An invalid edit is refused and the daemon keeps going.
 	os.WriteFile(cfg, []byte("sources: [oops\n"), 0o644)
-	if err := <-reloaded; err == nil {
+	if err := recv(t, d.reloaded, "the reload of an invalid edit"); err == nil {
 		t.Fatalf("an invalid edit was accepted")
 	}
 	// Adding a source takes effect without a restart.
 	writeConfig(t, dir, fs, 2, "")
-	for err := range reloaded {
-		if err == nil {
-			break
-		}
-	}
+	d.waitReloaded(t, "the reload that adds a source")
 	waitFor(t, "the added source to be polled", func() bool { return fs.hits("/feed/1.xml") > 0 })
-	cancel()
-	r := <-done
-	if r.code != 0 {
+	if r := d.stop(t); r.code != 0 {
 		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
 	}
 	if n := fs.hits("/feed/0.xml"); n != 1 {
@@ -261,12 +247,108 @@ func TestMain_RunReload(t *testing.T) {
 	}
 }
 
+// An edit saved the moment the daemon says it is ready is not missed: the
+// configuration is watched before then.
+func TestMain_RunReloadRightAfterStart(t *testing.T) {
+	fs := newFeedServer(t, 1)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, fs, 1, "")
+	d := startRun(t, cfg)
+	writeConfig(t, dir, fs, 2, "")
+	d.waitReloaded(t, "the reload of an edit saved right after start-up")
+	waitFor(t, "the added source to be polled", func() bool { return fs.hits("/feed/1.xml") > 0 })
+	if r := d.stop(t); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// daemon is a `broadsheet run` started by startRun.
+type daemon struct {
+	addr     string
+	reloaded chan error
+	cancel   context.CancelFunc
+	done     chan result
+}
+
+// startRun starts `run --config cfg` and waits until it serves; the
+// daemon is stopped when t ends, if the test did not stop it.
+func startRun(t *testing.T, cfg string) *daemon {
+	t.Helper()
+	d := &daemon{reloaded: make(chan error, 10), done: make(chan result, 1)}
+	m := testMain()
+	m.Reloaded = d.reloaded
+	ready := make(chan string, 1)
+	m.Ready = ready
+	ctx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	go func() { d.done <- runMain(t, ctx, m, "run", "--config", cfg) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-d.done:
+		case <-time.After(waitTimeout):
+			t.Errorf("run did not stop within %v of its context's end", waitTimeout)
+		}
+	})
+	select {
+	case d.addr = <-ready:
+	case r := <-d.done:
+		t.Fatalf("run ended before serving: exit %d\n%s", r.code, r.stderr)
+	case <-time.After(waitTimeout):
+		t.Fatalf("run did not serve within %v", waitTimeout)
+	}
+	return d
+}
+
+// waitReloaded waits for a successful reload, skipping failed ones.
+func (d *daemon) waitReloaded(t *testing.T, what string) {
+	t.Helper()
+	deadline := time.After(waitTimeout)
+	for {
+		select {
+		case err := <-d.reloaded:
+			if err == nil {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("timed out after %v waiting for %s", waitTimeout, what)
+		}
+	}
+}
+
+// stop cancels the daemon's context and returns its result.
+func (d *daemon) stop(t *testing.T) result {
+	t.Helper()
+	d.cancel()
+	r := recv(t, d.done, "run to stop")
+	d.done <- r // for the cleanup
+	return r
+}
+
+// waitTimeout bounds every wait in these tests: generous, since the
+// machine may be loaded, but a hang fails with a message rather than at
+// the test binary's timeout.
+const waitTimeout = time.Minute
+
+// recv returns the next value from ch, failing t if none comes within
+// waitTimeout.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(waitTimeout):
+		t.Fatalf("timed out after %v waiting for %s", waitTimeout, what)
+		panic("unreachable")
+	}
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(waitTimeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out after %v waiting for %s", waitTimeout, what)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -81,6 +81,11 @@ func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) erro
 		}
 	})
 
+	// Watched before the server reports ready: an edit made as soon as the
+	// daemon is up is not missed.
+	cw := m.watchConfig(a)
+	goPart(func() { cw.run(ctx, m, a) })
+
 	mux := http.NewServeMux()
 	mux.Handle(unsubscribePattern(cfg), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.digests.Load().unsubscribeHandler().ServeHTTP(w, r)
@@ -96,7 +101,6 @@ func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	// never taken over, while a dead one's are within minutes.
 	lease := 2*cfg.Fetch.Timeout + 30*time.Second
 	goPart(func() { a.poller.Run(ctx, a.store, a.owner, lease, time.Second) })
-	goPart(func() { m.watchConfig(ctx, a) })
 
 	<-ctx.Done()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -164,35 +168,54 @@ func (a *app) reload(ctx context.Context) error {
 	return nil
 }
 
-// watchConfig reloads the configuration when its file changes or on SIGHUP.
-// It watches the file's folder, since editors often save by replacing the
-// file, and waits for writes to settle before reading.
-func (m *Main) watchConfig(ctx context.Context, a *app) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+// configWatcher reloads the configuration when its file changes or on
+// SIGHUP. It watches the file's folder, since editors often save by
+// replacing the file, and waits for writes to settle before reading.
+type configWatcher struct {
+	hup    chan os.Signal
+	w      *fsnotify.Watcher // nil when the folder cannot be watched
+	target string
+}
 
-	var events <-chan fsnotify.Event
-	var errs <-chan error
+// watchConfig starts watching a's configuration file and SIGHUP; call it
+// before reporting the daemon ready, so that no edit made after start-up
+// is missed, then run the returned watcher's loop.
+func (m *Main) watchConfig(a *app) *configWatcher {
+	cw := &configWatcher{hup: make(chan os.Signal, 1), target: absPath(a.cfgPath)}
+	signal.Notify(cw.hup, syscall.SIGHUP)
 	w, err := fsnotify.NewWatcher()
 	if err == nil {
-		defer w.Close()
-		err = w.Add(filepath.Dir(absPath(a.cfgPath)))
-		events, errs = w.Events, w.Errors
+		if err = w.Add(filepath.Dir(cw.target)); err != nil {
+			w.Close()
+		} else {
+			cw.w = w
+		}
 	}
 	if err != nil {
 		a.log.Warn("cannot watch the configuration file; send SIGHUP to reload it", "err", err)
 	}
-	target := absPath(a.cfgPath)
+	return cw
+}
+
+// run reloads a's configuration on each change until ctx ends, then stops
+// watching.
+func (cw *configWatcher) run(ctx context.Context, m *Main, a *app) {
+	defer signal.Stop(cw.hup)
+	var events <-chan fsnotify.Event
+	var errs <-chan error
+	if cw.w != nil {
+		defer cw.w.Close()
+		events, errs = cw.w.Events, cw.w.Errors
+	}
 	var settle <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-hup:
+		case <-cw.hup:
 			m.reloaded(a.reload(ctx))
 		case ev := <-events:
-			if absPath(ev.Name) == target && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) != 0 {
+			if absPath(ev.Name) == cw.target && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) != 0 {
 				settle = time.After(200 * time.Millisecond)
 			}
 		case err := <-errs:
