@@ -15,8 +15,8 @@ import (
 
 func (m *Main) cmdFetch(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	only := fs.String("source", "", "poll only the source with this name")
-	if err := fs.Parse(args); err != nil {
-		return usageErr(err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	a, cfg, err := m.open(ctx)
 	if err != nil {

@@ -12,9 +12,21 @@ import (
 	"github.com/broadsheet/broadsheet/store"
 )
 
-func (m *Main) cmdSources(ctx context.Context, fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return usageErr(err)
+// sourcesCommands are the subcommands of `broadsheet sources`.
+func sourcesCommands() []command {
+	return []command{
+		{"list", "", "each source's polling status: items stored, last success, next poll, failures, last error", (*Main).cmdSourcesList},
+	}
+}
+
+// cmdSources runs a subcommand of `broadsheet sources`, by default list.
+func (m *Main) cmdSources(ctx context.Context, _ *flag.FlagSet, args []string) error {
+	return m.subcommand(ctx, "sources", sourcesCommands(), "list", args)
+}
+
+func (m *Main) cmdSourcesList(ctx context.Context, fs *flag.FlagSet, args []string) error {
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	a, cfg, err := m.open(ctx)
 	if err != nil {
@@ -46,12 +58,12 @@ func (m *Main) cmdSources(ctx context.Context, fs *flag.FlagSet, args []string) 
 }
 
 func (m *Main) cmdItems(ctx context.Context, fs *flag.FlagSet, args []string) error {
-	since := fs.Duration("since", 0, "only items published within this long (e.g. 24h); 0 lists all")
+	since := durationFlag(fs, "since", "only items published within this long, e.g. 24h or 7d (default: all)")
 	source := fs.String("source", "", "only items of the source with this name")
 	asJSON := fs.Bool("json", false, "print one JSON object a line")
 	limit := fs.Int("limit", 0, "at most this many items (0: no limit)")
-	if err := fs.Parse(args); err != nil {
-		return usageErr(err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	a, _, err := m.open(ctx)
 	if err != nil {
@@ -106,8 +118,8 @@ func itemJSON(a feeds.Article) item {
 }
 
 func (m *Main) cmdCheck(ctx context.Context, fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return usageErr(err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	path := m.configPath()
 	cfg, err := m.loadConfig(path)

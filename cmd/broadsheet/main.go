@@ -11,8 +11,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/broadsheet/broadsheet/config"
 )
 
 // Version is set at build time with -ldflags "-X main.Version=...".
@@ -73,7 +76,7 @@ func commands() []command {
 	return []command{
 		{"run", "", "run the daemon: poll sources, group topics, serve feeds, send digests", (*Main).cmdRun},
 		{"fetch", "[--source NAME]", "poll every source (or one) now and print what changed", (*Main).cmdFetch},
-		{"sources", "", "show each source's polling status", (*Main).cmdSources},
+		{"sources", "[list]", "show each source's polling status (see `broadsheet sources help`)", (*Main).cmdSources},
 		{"items", "[--since 24h] [--source NAME] [--json]", "list stored items", (*Main).cmdItems},
 		{"topics", "[--since 72h] [--kind story|configured] [--min-outlets 2] [--json]", "assign pending items to topics, then list topics and stories, largest first", (*Main).cmdTopics},
 		{"serve", "[--listen ADDR]", "serve the republished feeds, OPML, page and /healthz only, without polling", (*Main).cmdServe},
@@ -98,15 +101,91 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		if c.name != args[0] {
 			continue
 		}
-		fs := flag.NewFlagSet("broadsheet "+c.name, flag.ContinueOnError)
-		fs.SetOutput(m.Stderr)
-		m.config = configFlag(fs)
-		err := c.run(m, ctx, fs, args[1:])
-		return m.exitStatus(err)
+		return m.exitStatus(m.runCommand(ctx, c, "broadsheet "+c.name, args[1:]))
 	}
-	fmt.Fprintf(m.Stderr, "broadsheet: unknown command %q\n\n", args[0])
-	m.usage(m.Stderr)
+	fmt.Fprintf(m.Stderr, "broadsheet: unknown command %q; the commands are: %s (`broadsheet help` says what each does)\n", args[0], commandNames(commands()))
 	return exitUnknown
+}
+
+// runCommand runs c with a fresh flag set named name.
+func (m *Main) runCommand(ctx context.Context, c command, name string, args []string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	m.config = configFlag(fs)
+	return c.run(m, ctx, fs, args)
+}
+
+// subcommand runs the subcommand of parent that args name, for commands
+// that have several (`broadsheet sources list`); with no name, or only
+// flags, it runs def. An unknown name is a usage error naming the others.
+func (m *Main) subcommand(ctx context.Context, parent string, subs []command, def string, args []string) error {
+	name := def
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if name == "help" {
+		m.subUsage(m.Stdout, parent, subs, def)
+		return nil
+	}
+	for _, c := range subs {
+		if c.name == name {
+			return m.runCommand(ctx, c, "broadsheet "+parent+" "+c.name, args)
+		}
+	}
+	return &exitError{code: exitUsage, msg: fmt.Sprintf("%s: unknown command %q; the %s commands are: %s (`broadsheet %s help` says what each does)", parent, name, parent, commandNames(subs), parent)}
+}
+
+func (m *Main) subUsage(w io.Writer, parent string, subs []command, def string) {
+	fmt.Fprintf(w, "Usage: broadsheet %s [COMMAND] [--config PATH] [flags]\n\nCommands:\n", parent)
+	for _, c := range subs {
+		help := c.help
+		if c.name == def {
+			help += " (the default)"
+		}
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, help)
+		if c.args != "" {
+			fmt.Fprintf(w, "  %-10s   %s\n", "", c.args)
+		}
+	}
+}
+
+func commandNames(cs []command) string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// parseFlags parses args into fs, for a command that takes flags only: an
+// argument left over is a usage error, not something silently ignored
+// (`broadsheet items bogus`).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return usageErr(err)
+	}
+	if fs.NArg() > 0 {
+		return &exitError{code: exitUsage, msg: fmt.Sprintf("%s takes no arguments, only flags: unexpected %q (`%s --help` lists the flags)", strings.TrimPrefix(fs.Name(), "broadsheet "), fs.Arg(0), fs.Name())}
+	}
+	return nil
+}
+
+// durationFlag defines a duration flag written as in the configuration
+// ("90m", "72h", "7d"; see config.ParseDuration), 0 when not given.
+func durationFlag(fs *flag.FlagSet, name, usage string) *time.Duration {
+	d := new(time.Duration)
+	fs.Func(name, usage, func(s string) error {
+		v, err := config.ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		if v < 0 {
+			return fmt.Errorf("%q is negative: give how far back, as in \"24h\" or \"7d\"", s)
+		}
+		*d = v
+		return nil
+	})
+	return d
 }
 
 func (m *Main) usage(w io.Writer) {
@@ -148,8 +227,8 @@ func (m *Main) exitStatus(err error) int {
 }
 
 func (m *Main) cmdVersion(ctx context.Context, fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return usageErr(err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	fmt.Fprintf(m.Stdout, "broadsheet %s\n", Version)
 	return nil

@@ -37,10 +37,10 @@ func (m *Main) cmdMigrate(ctx context.Context, fs *flag.FlagSet, args []string) 
 			"only missing ones are added, so an interrupted copy can be run again.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return usageErr(err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
-	if *from == "" || *to == "" || fs.NArg() > 0 {
+	if *from == "" || *to == "" {
 		fs.Usage()
 		return &exitError{code: exitUsage, msg: "migrate needs --from and --to, e.g. --from sqlite:./data/broadsheet.db --to postgres:${DATABASE_URL}"}
 	}

@@ -19,8 +19,8 @@ import (
 // replica) fills. It polls nothing.
 func (m *Main) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	listen := fs.String("listen", "", "address to listen on (default server.listen)")
-	if err := fs.Parse(args); err != nil {
-		return usageErr(err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	a, cfg, err := m.open(ctx)
 	if err != nil {
@@ -42,8 +42,8 @@ func (m *Main) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) er
 // folder, for static hosting.
 func (m *Main) cmdPublish(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	out := fs.String("out", "", "folder to write the files into (required)")
-	if err := fs.Parse(args); err != nil {
-		return usageErr(err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *out == "" {
 		return &exitError{code: exitUsage, msg: "publish: --out DIR is required"}

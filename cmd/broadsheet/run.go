@@ -20,8 +20,8 @@ import (
 )
 
 func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return usageErr(err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	a, cfg, err := m.open(ctx)
 	if err != nil {

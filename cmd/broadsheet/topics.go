@@ -194,15 +194,12 @@ func (d *digestGroups) Groups(ctx context.Context, articleIDs []string) ([]diges
 // without a daemon; when a daemon holds the lease it leaves the work to
 // it), then lists the topics, largest first.
 func (m *Main) cmdTopics(ctx context.Context, fs *flag.FlagSet, args []string) error {
-	since := fs.Duration("since", 0, "only items published within this long (default clustering.window, 72h)")
+	since := durationFlag(fs, "since", "only items published within this long, e.g. 72h or 3d (default clustering.window)")
 	kind := fs.String("kind", "", "only topics of this kind: story or configured")
 	asJSON := fs.Bool("json", false, "print a JSON array of {slug, label, kind, items}")
 	outlets := fs.Int("min-outlets", storyOutlets, "only stories carried by at least this many outlets")
-	if err := fs.Parse(args); err != nil {
-		return usageErr(err)
-	}
-	if fs.NArg() > 0 {
-		return &exitError{code: exitUsage, msg: fmt.Sprintf("topics: unexpected argument %q", fs.Arg(0))}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	var kinds []topics.Kind
 	switch *kind {

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Unknown commands, subcommands and arguments are usage errors (exit
+// status 2) with a hint, never silently ignored.
+func TestMain_UsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string // in stderr
+	}{
+		{[]string{"bogus"}, []string{`unknown command "bogus"`, "sources", "`broadsheet help`"}},
+		{[]string{"items", "bogus"}, []string{`items takes no arguments`, `"bogus"`, "`broadsheet items --help`"}},
+		{[]string{"items", "--json", "bogus"}, []string{`unexpected "bogus"`}},
+		{[]string{"topics", "bogus"}, []string{`topics takes no arguments`}},
+		{[]string{"fetch", "Feed 0"}, []string{`fetch takes no arguments`}},
+		{[]string{"run", "now"}, []string{`run takes no arguments`}},
+		{[]string{"version", "x"}, []string{`version takes no arguments`}},
+		{[]string{"sources", "bogus"}, []string{`sources: unknown command "bogus"`, "list", "`broadsheet sources help`"}},
+		{[]string{"sources", "list", "extra"}, []string{`sources list takes no arguments`}},
+		{[]string{"items", "--since", "3x"}, []string{`"3x" is not a duration`, `"7d"`}},
+		{[]string{"items", "--since", "-1h"}, []string{`is negative`}},
+		{[]string{"topics", "--since", "week"}, []string{`not a duration`}},
+		{[]string{"digest", "bogus"}, []string{`unknown command "bogus"`}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r := runMain(t, context.Background(), nil, append(tt.args, "--config", "/nonexistent/config.yaml")...)
+			if r.code != exitUsage {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, exitUsage, r.stdout, r.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+				}
+			}
+			if r.stdout != "" {
+				t.Errorf("a usage error printed on stdout:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+func TestMain_SourcesDispatch(t *testing.T) {
+	fs := newFeedServer(t, 1)
+	cfg := writeConfig(t, t.TempDir(), fs, 2, "")
+	for _, args := range [][]string{{"sources"}, {"sources", "list"}} {
+		r := runMain(t, context.Background(), nil, append(args, "--config", cfg)...)
+		if r.code != 0 || !strings.Contains(r.stdout, "SOURCE") || !strings.Contains(r.stdout, "Feed 1") {
+			t.Errorf("%q: exit %d\n%s%s", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	r := runMain(t, context.Background(), nil, "sources", "help")
+	if r.code != 0 || !strings.Contains(r.stdout, "list") {
+		t.Errorf("sources help: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// --since takes the configuration's durations, days included.
+func TestMain_ItemsSinceDays(t *testing.T) {
+	fs := newFeedServer(t, 3) // items published on 14 Aug 2026, 00:00 to 02:00 UTC
+	cfg := writeConfig(t, t.TempDir(), fs, 1, "")
+	if r := runMain(t, context.Background(), nil, "fetch", "--config", cfg); r.code != 0 {
+		t.Fatalf("fetch: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	tests := []struct {
+		since string
+		want  int
+	}{
+		{"7d", 3},
+		{"168h", 3},
+		{"6d23h", 2},
+		{"6d22h", 1},
+		{"6d", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.since, func(t *testing.T) {
+			m := testMain()
+			m.Now = func() time.Time { return time.Date(2026, 8, 20, 23, 30, 0, 0, time.UTC) }
+			r := runMain(t, context.Background(), m, "items", "--config", cfg, "--json", "--since", tt.since)
+			if r.code != 0 {
+				t.Fatalf("exit %d\n%s", r.code, r.stderr)
+			}
+			if got := strings.Count(r.stdout, "\n"); got != tt.want {
+				t.Errorf("--since %s listed %d items, want %d:\n%s", tt.since, got, tt.want, r.stdout)
+			}
+		})
+	}
+}
