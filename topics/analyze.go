@@ -70,220 +70,280 @@ type stats interface {
 // Names, acronyms and numbers are multiplied by p.entity. It also returns
 // the title's distinct words (see titleWords).
 func analyze(a feeds.Article, p *params, st stats) ([]rawTerm, []string) {
-	acc := map[string]*rawTerm{}
-	var order []string
-	get := func(term string, comp bool) *rawTerm {
-		r := acc[term]
-		if r == nil {
-			r = &rawTerm{term: term, comp: comp}
-			acc[term] = r
-			order = append(order, term)
-		}
-		return r
-	}
-	add := func(term string, w float64, cap, low bool) {
-		r := get(term, false)
-		r.w += w
-		r.comp = false
-		if cap {
-			r.cap = 1
-		}
-		if low {
-			r.low = 1
-		}
-	}
-	// addPart adds a word of the multi-word name whole.
-	addPart := func(term, whole string, w float64, cap bool) {
-		r := get(term, true)
-		r.w += w
-		if cap {
-			r.cap = 1
-		}
-		if !slices.Contains(r.names, whole) {
-			r.names = append(r.names, whole)
-		}
-	}
-	isName := func(term string) bool {
-		c, l := st.capitalized(term)
-		return c > 0 && float64(c) >= p.capRatio*float64(c+l)
-	}
-	text := func(toks []token, fw float64, limit int) {
-		if limit > 0 && len(toks) > limit {
-			toks = toks[:limit]
-		}
-		style := styleOf(toks)
-		// run collects consecutive names ("Kim Jong Un", "US Navy"). A
-		// run of two or more is one name, boosted, and its words are its
-		// parts (see rawTerm.comp): "North Korea" and "South Korea" share
-		// a word, not a name, and the clusterer does not take a shared
-		// part of two different names as evidence of one story.
-		type name struct {
-			term string
-			cap  bool
-			lead bool // a stop word that leads a name ("New" York): no term of its own
-		}
-		var run []name
-		// pending is a capitalized word not known to be a name, where
-		// capitals say little (a sentence's first word, any word of a
-		// Title Case text), and never seen in lower case: it joins a name
-		// that follows it ("North" in "North Korea fires", "North Korea
-		// Must Not Give Up"), else it counts as a plain word. lead is a
-		// capitalized stop word that begins names ("New" in "New York",
-		// "New Zealand"): it joins a name that follows it, else it is
-		// dropped.
-		var pending name
-		lead := ""
-		push := func(n name) {
-			if lead != "" {
-				run = append(run, name{term: lead, lead: true})
-				lead = ""
-			}
-			if pending.term != "" {
-				run = append(run, pending)
-				pending = name{}
-			}
-			run = append(run, n)
-		}
-		flush := func() {
-			lead = ""
-			if pending.term != "" {
-				add(pending.term, fw, pending.cap, false)
-				pending = name{}
-			}
-			switch {
-			case len(run) == 1:
-				add(run[0].term, fw*p.entity, run[0].cap, false)
-			case len(run) > 1:
-				words := make([]string, len(run))
-				for i, n := range run {
-					words[i] = n.term
-				}
-				whole := strings.Join(words, " ")
-				for _, n := range run {
-					if !n.lead {
-						addPart(n.term, whole, fw*p.runWord, n.cap)
-					}
-				}
-				add(whole, fw*p.entity, false, false)
-			}
-			run = run[:0]
-		}
-		for _, t := range toks {
-			if t.start || t.brk {
-				flush()
-			}
-			switch t.kind {
-			case kindCJK:
-				flush()
-				for _, g := range cjkGrams(t.text) {
-					add(g, fw, false, false)
-				}
-			case kindNumber:
-				flush()
-				w := fw
-				if len(t.text) >= 3 && !isYear(t.text) {
-					w *= p.entity
-				}
-				add(t.text, w, false, false)
-			default:
-				if len(t.text) < 2 {
-					flush()
-					continue
-				}
-				if nameLeads[t.text] && t.upper && !t.caps && style != allCaps {
-					flush()
-					lead = t.text
-					continue
-				}
-				if stopWords[t.text] && !(t.caps && acronymStops[t.text]) {
-					flush() // "VIDEO:", "UPDATE 2-" are shouted, not acronyms
-					continue
-				}
-				if t.caps && style != allCaps && len(t.text) <= 6 {
-					push(name{term: st.stem(t.text)})
-					if t.poss {
-						flush() // "South Korea's Moon" is two names
-					}
-					continue
-				}
-				if stopWords[t.text] {
-					flush()
-					continue
-				}
-				term := st.stem(t.text)
-				// Every capitalized word seen past a sentence start and
-				// every lower-case one count towards learning which words
-				// are names, for Title Case texts where capitals say little
-				// by themselves.
-				cap := t.upper && !t.start && style != allCaps
-				low := !t.upper
-				// A capital inside a word marks a name in any style.
-				isN := cap && style == sentenceCase || t.camel && style != allCaps
-				if !isN && !low {
-					isN = isName(term)
-				}
-				if isN {
-					push(name{term: term, cap: cap})
-					if t.poss {
-						flush()
-					}
-					continue
-				}
-				flush()
-				if t.upper && (t.start && style == sentenceCase || style == titleCase) {
-					if _, l := st.capitalized(term); l == 0 {
-						pending = name{term: term, cap: cap}
-						if t.poss {
-							flush()
-						}
-						continue
-					}
-				}
-				add(term, fw, cap, low)
-			}
-		}
-		flush()
-	}
+	z := analyzer{p: p, st: st, acc: map[string]*rawTerm{}}
 	titleToks := tokenize(a.Title)
-	text(titleToks, p.titleW, 0)
+	z.text(titleToks, p.titleW, 0)
 	if p.urlW > 0 {
-		for _, w := range slugWords(a.Link) {
-			if len(w) < 2 || stopWords[w] {
-				continue
-			}
-			term := st.stem(w)
-			if acc[term] != nil { // in the title, or repeated in the URL
-				continue
-			}
-			wt := p.urlW
-			if isName(term) {
-				wt *= p.entity
-			}
-			add(term, wt, false, false)
-		}
+		z.slug(a.Link)
 	}
 	if p.excerptW > 0 && a.Excerpt != "" {
-		text(tokenize(a.Excerpt), p.excerptW, p.excerpt)
+		z.text(tokenize(a.Excerpt), p.excerptW, p.excerpt)
 	}
 	if p.catW > 0 {
-		for _, c := range a.Categories {
-			for _, t := range tokenize(c) {
-				switch {
-				case t.kind == kindCJK:
-					for _, g := range cjkGrams(t.text) {
-						add(g, p.catW, false, false)
-					}
-				case len(t.text) >= 2 && !stopWords[t.text]:
-					add(st.stem(t.text), p.catW, false, false)
+		z.categories(a.Categories)
+	}
+	return z.terms(), titleWords(titleToks, st)
+}
+
+// analyzer accumulates the weighted terms of one article, field by field.
+type analyzer struct {
+	p     *params
+	st    stats
+	acc   map[string]*rawTerm
+	order []string // terms in the order first seen, for a deterministic result
+}
+
+// terms returns the accumulated terms in the order first seen.
+func (z *analyzer) terms() []rawTerm {
+	out := make([]rawTerm, 0, len(z.order))
+	for _, t := range z.order {
+		out = append(out, *z.acc[t])
+	}
+	return out
+}
+
+func (z *analyzer) get(term string, comp bool) *rawTerm {
+	r := z.acc[term]
+	if r == nil {
+		r = &rawTerm{term: term, comp: comp}
+		z.acc[term] = r
+		z.order = append(z.order, term)
+	}
+	return r
+}
+
+// add adds weight w to term, which then counts on its own (not only as a
+// word of a name).
+func (z *analyzer) add(term string, w float64, cap, low bool) {
+	r := z.get(term, false)
+	r.w += w
+	r.comp = false
+	if cap {
+		r.cap = 1
+	}
+	if low {
+		r.low = 1
+	}
+}
+
+// addPart adds a word of the multi-word name whole.
+func (z *analyzer) addPart(term, whole string, w float64, cap bool) {
+	r := z.get(term, true)
+	r.w += w
+	if cap {
+		r.cap = 1
+	}
+	if !slices.Contains(r.names, whole) {
+		r.names = append(r.names, whole)
+	}
+}
+
+// isName reports a term the clusterer has mostly seen capitalized.
+func (z *analyzer) isName(term string) bool {
+	c, l := z.st.capitalized(term)
+	return c > 0 && float64(c) >= z.p.capRatio*float64(c+l)
+}
+
+// slug adds the words of link's headline slug that the title lacks.
+func (z *analyzer) slug(link string) {
+	for _, w := range slugWords(link) {
+		if len(w) < 2 || stopWords[w] {
+			continue
+		}
+		term := z.st.stem(w)
+		if z.acc[term] != nil { // in the title, or repeated in the URL
+			continue
+		}
+		wt := z.p.urlW
+		if z.isName(term) {
+			wt *= z.p.entity
+		}
+		z.add(term, wt, false, false)
+	}
+}
+
+func (z *analyzer) categories(cats []string) {
+	for _, c := range cats {
+		for _, t := range tokenize(c) {
+			switch {
+			case t.kind == kindCJK:
+				for _, g := range cjkGrams(t.text) {
+					z.add(g, z.p.catW, false, false)
 				}
+			case len(t.text) >= 2 && !stopWords[t.text]:
+				z.add(z.st.stem(t.text), z.p.catW, false, false)
 			}
 		}
 	}
-	out := make([]rawTerm, 0, len(order))
-	for _, t := range order {
-		out = append(out, *acc[t])
+}
+
+// text adds the words of a text (the first limit tokens, if limit > 0)
+// with weight fw, reading runs of names as one term each (see nameRun).
+func (z *analyzer) text(toks []token, fw float64, limit int) {
+	if limit > 0 && len(toks) > limit {
+		toks = toks[:limit]
 	}
-	return out, titleWords(titleToks, st)
+	s := textScan{z: z, fw: fw, style: styleOf(toks)}
+	for _, t := range toks {
+		s.token(t)
+	}
+	s.flush()
+}
+
+// textScan reads one text's tokens in order, collecting runs of
+// consecutive names ("Kim Jong Un", "US Navy"). A run of two or more is one
+// name, boosted, and its words are its parts (see rawTerm.comp): "North
+// Korea" and "South Korea" share a word, not a name, and the clusterer
+// does not take a shared part of two different names as evidence of one
+// story.
+type textScan struct {
+	z     *analyzer
+	fw    float64
+	style caseStyle
+	run   []runName
+	// pending is a capitalized word not known to be a name, where capitals
+	// say little (a sentence's first word, any word of a Title Case text),
+	// and never seen in lower case: it joins a name that follows it
+	// ("North" in "North Korea fires", "North Korea Must Not Give Up"),
+	// else it counts as a plain word.
+	pending runName
+	// lead is a capitalized stop word that begins names ("New" in "New
+	// York", "New Zealand"): it joins a name that follows it, else it is
+	// dropped.
+	lead string
+}
+
+// runName is one word of a run of names.
+type runName struct {
+	term string
+	cap  bool
+	lead bool // a stop word that leads a name ("New" York): no term of its own
+}
+
+// push adds n to the run, after the lead and pending word waiting for it.
+func (s *textScan) push(n runName) {
+	if s.lead != "" {
+		s.run = append(s.run, runName{term: s.lead, lead: true})
+		s.lead = ""
+	}
+	if s.pending.term != "" {
+		s.run = append(s.run, s.pending)
+		s.pending = runName{}
+	}
+	s.run = append(s.run, n)
+}
+
+// flush ends the run: a single name is a boosted term, a longer run one
+// boosted whole with its words as parts.
+func (s *textScan) flush() {
+	z, fw := s.z, s.fw
+	s.lead = ""
+	if s.pending.term != "" {
+		z.add(s.pending.term, fw, s.pending.cap, false)
+		s.pending = runName{}
+	}
+	switch {
+	case len(s.run) == 1:
+		z.add(s.run[0].term, fw*z.p.entity, s.run[0].cap, false)
+	case len(s.run) > 1:
+		words := make([]string, len(s.run))
+		for i, n := range s.run {
+			words[i] = n.term
+		}
+		whole := strings.Join(words, " ")
+		for _, n := range s.run {
+			if !n.lead {
+				z.addPart(n.term, whole, fw*z.p.runWord, n.cap)
+			}
+		}
+		z.add(whole, fw*z.p.entity, false, false)
+	}
+	s.run = s.run[:0]
+}
+
+// token reads the next token.
+func (s *textScan) token(t token) {
+	if t.start || t.brk {
+		s.flush()
+	}
+	switch t.kind {
+	case kindCJK:
+		s.flush()
+		for _, g := range cjkGrams(t.text) {
+			s.z.add(g, s.fw, false, false)
+		}
+	case kindNumber:
+		s.flush()
+		w := s.fw
+		if len(t.text) >= 3 && !isYear(t.text) {
+			w *= s.z.p.entity
+		}
+		s.z.add(t.text, w, false, false)
+	default:
+		s.word(t)
+	}
+}
+
+// word reads a word token: a stop word ends the run, a name extends it,
+// any other word ends it and counts on its own.
+func (s *textScan) word(t token) {
+	z := s.z
+	if len(t.text) < 2 {
+		s.flush()
+		return
+	}
+	if nameLeads[t.text] && t.upper && !t.caps && s.style != allCaps {
+		s.flush()
+		s.lead = t.text
+		return
+	}
+	if stopWords[t.text] && !(t.caps && acronymStops[t.text]) {
+		s.flush() // "VIDEO:", "UPDATE 2-" are shouted, not acronyms
+		return
+	}
+	if t.caps && s.style != allCaps && len(t.text) <= 6 {
+		s.pushName(runName{term: z.st.stem(t.text)}, t.poss)
+		return
+	}
+	if stopWords[t.text] {
+		s.flush()
+		return
+	}
+	term := z.st.stem(t.text)
+	// Every capitalized word seen past a sentence start and every
+	// lower-case one count towards learning which words are names, for
+	// Title Case texts where capitals say little by themselves.
+	cap := t.upper && !t.start && s.style != allCaps
+	low := !t.upper
+	// A capital inside a word marks a name in any style.
+	isN := cap && s.style == sentenceCase || t.camel && s.style != allCaps
+	if !isN && !low {
+		isN = z.isName(term)
+	}
+	if isN {
+		s.pushName(runName{term: term, cap: cap}, t.poss)
+		return
+	}
+	s.flush()
+	if t.upper && (t.start && s.style == sentenceCase || s.style == titleCase) {
+		if _, l := z.st.capitalized(term); l == 0 {
+			s.pending = runName{term: term, cap: cap}
+			if t.poss {
+				s.flush()
+			}
+			return
+		}
+	}
+	z.add(term, s.fw, cap, low)
+}
+
+// pushName adds a name to the run; a possessive ends it ("South Korea's
+// Moon" is two names).
+func (s *textScan) pushName(n runName, poss bool) {
+	s.push(n)
+	if poss {
+		s.flush()
+	}
 }
 
 // titleWords returns the distinct words of a title, as the story label
