@@ -1,8 +1,6 @@
 package topics
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"slices"
 	"strings"
@@ -91,7 +89,7 @@ type Stats struct {
 // its words count only where both sides name the same thing: a word shared
 // by two different names ("Korea" of "North Korea" and "South Korea") is
 // no evidence of one story. Its fit with a story weighs each shared term by how typical of
-// the story and how specific to it the term is (see accumulate in story.go),
+// the story and how specific to it the term is (see accumulate in score.go),
 // fades as the story stays silent (by half in Options.HalfLife), and must
 // reach the threshold, a little more when the story already holds an item
 // from the same source. An item that fits two stories whose centroids are
@@ -376,80 +374,4 @@ func articleKey(a feeds.Article) string {
 		ident = a.Link + "\x00" + a.Title
 	}
 	return feeds.ArticleID(a.Source, ident)
-}
-
-// storyID derives a story's id from its founding article's id: the whole
-// id, so that two stories never share one.
-func storyID(articleID string) string {
-	for i := 0; i < len(articleID); i++ {
-		ch := articleID[i]
-		if (ch < '0' || ch > '9') && (ch < 'a' || ch > 'f') {
-			sum := sha256.Sum256([]byte(articleID))
-			return "s" + hex.EncodeToString(sum[:10])
-		}
-	}
-	return "s" + articleID
-}
-
-// storySlug is the first words of the founding title and six characters of
-// the story id, readable and unique.
-// headlineCore is title without a leading section mark ("[Editorial] ",
-// "Opinion: "), which says what kind of piece it is, not what it is about,
-// and would start every slug of an outlet's editorials the same way.
-func headlineCore(title string) string {
-	t := strings.TrimSpace(title)
-	for {
-		rest := t
-		if strings.HasPrefix(rest, "[") {
-			if i := strings.IndexByte(rest, ']'); i > 0 && i < 40 {
-				rest = strings.TrimSpace(rest[i+1:])
-			}
-		} else if i := strings.IndexAny(rest, ":|"); i > 0 && sectionMarks[strings.ToLower(strings.TrimSpace(rest[:i]))] {
-			rest = strings.TrimSpace(rest[i+1:])
-		}
-		if rest == t || rest == "" {
-			return t
-		}
-		t = rest
-	}
-}
-
-// sectionMarks are the words that, before a colon or a bar, only name the
-// kind of piece ("Opinion: …"); other words there ("Brexit: …") are news.
-var sectionMarks = map[string]bool{"opinion": true, "editorial": true, "op-ed": true, "commentary": true, "comment": true, "column": true, "analysis": true, "letters": true}
-
-func storySlug(title, id string) string {
-	suffix := strings.TrimPrefix(id, "s")
-	if len(suffix) > 6 {
-		suffix = suffix[:6]
-	}
-	words := strings.Split(feeds.Slugify(fold(headlineCore(title))), "-")
-	var b strings.Builder
-	for _, w := range words {
-		if w == "" {
-			continue
-		}
-		if b.Len() > 0 && b.Len()+len(w) > 48 {
-			break
-		}
-		if len(w) > 48 { // a long word, or CJK text without spaces
-			cut := 0
-			for i := range w {
-				if i > 48 {
-					break
-				}
-				cut = i
-			}
-			w = w[:cut]
-		}
-		b.WriteString(w)
-		b.WriteByte('-')
-		if strings.Count(b.String(), "-") == 6 {
-			break
-		}
-	}
-	if b.Len() == 0 {
-		b.WriteString("story-")
-	}
-	return b.String() + suffix
 }
