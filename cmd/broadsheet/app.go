@@ -18,6 +18,7 @@ import (
 	"github.com/robfig/cron/v3"
 	"golang.org/x/term"
 
+	"github.com/broadsheet/broadsheet/assign"
 	"github.com/broadsheet/broadsheet/config"
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/feeds/fetch"
@@ -26,7 +27,6 @@ import (
 	"github.com/broadsheet/broadsheet/store"
 	"github.com/broadsheet/broadsheet/store/postgres"
 	"github.com/broadsheet/broadsheet/store/sqlite"
-	"github.com/broadsheet/broadsheet/topics/assign"
 )
 
 // configFlag registers --config on fs.

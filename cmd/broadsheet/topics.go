@@ -13,13 +13,13 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/broadsheet/broadsheet/assign"
 	"github.com/broadsheet/broadsheet/config"
 	"github.com/broadsheet/broadsheet/digest"
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/publish"
 	"github.com/broadsheet/broadsheet/store"
 	"github.com/broadsheet/broadsheet/topics"
-	"github.com/broadsheet/broadsheet/topics/assign"
 )
 
 // storyOutlets is how many outlets a story needs to be shown as one: a

@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/broadsheet/broadsheet/assign"
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/store"
 	"github.com/broadsheet/broadsheet/store/sqlite"
 	"github.com/broadsheet/broadsheet/topics"
-	"github.com/broadsheet/broadsheet/topics/assign"
 )
 
 var t0 = time.Date(2026, 10, 6, 6, 0, 0, 0, time.UTC)
