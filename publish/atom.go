@@ -14,27 +14,19 @@ type feedDoc struct {
 	Subtitle string
 	Alt      string // the page showing the same items
 	Entries  []*entry
-	Updated  time.Time // the newest entry's change; zero when empty
+	Updated  time.Time // the newest entry's change; for an empty feed, see render
 	sig      string    // see sourceFeed.sig
 }
-
-// epoch stands in for the time of an empty feed, which has none: Atom
-// requires one, and it must not be the render time.
-var epoch = time.Unix(0, 0).UTC()
 
 // gorillaFeed is f as gorilla/feeds' generic feed, the common ground of its
 // three encoders.
 func (h *Handler) gorillaFeed(f feedDoc) *gfeeds.Feed {
-	updated := f.Updated
-	if updated.IsZero() {
-		updated = epoch
-	}
 	gf := &gfeeds.Feed{
 		Title:       f.Title,
 		Link:        &gfeeds.Link{Href: f.Alt, Rel: "alternate", Type: "text/html"},
 		Description: f.Subtitle,
 		Author:      &gfeeds.Author{Name: h.opts.Title},
-		Updated:     updated,
+		Updated:     f.Updated,
 	}
 	for _, e := range f.Entries {
 		it := &gfeeds.Item{

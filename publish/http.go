@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/store"
 )
 
 // Errors that requests can meet; statusOf maps them to HTTP statuses.
@@ -184,51 +185,69 @@ func acceptsGzip(ae string) bool {
 
 // health is /healthz's answer.
 type health struct {
-	Status      string     `json:"status"` // "ok" or "unavailable"
-	Store       string     `json:"store"`  // "ok" or "unreachable"
+	// Status is "ok"; "degraded" when some sources' last polls failed (the
+	// server still answers 200: the feeds are served); "unavailable",
+	// with 503, when the store does not answer.
+	Status      string     `json:"status"`
+	Store       string     `json:"store"` // "ok" or "unreachable"
 	Rendered    bool       `json:"rendered"`
 	LastPoll    *time.Time `json:"last_poll,omitempty"`
 	LastSuccess *time.Time `json:"last_success,omitempty"`
-	Sources     int        `json:"sources"`
-	Failing     int        `json:"failing"`
+	Sources     int        `json:"sources"` // configured (active) sources
+	Polled      int        `json:"polled"`  // of which polled at least once
+	Failing     int        `json:"failing"` // of which the last poll failed
+	Detail      string     `json:"detail,omitempty"`
 }
 
-// healthz checks the store now (with a short deadline) and reports the
-// last poll: 200 when the store answers, else 503.
+// sourceCounter is the store's one-query summary of the sources
+// (store.Store has it), so that a health check costs the same at 10
+// sources as at 10,000.
+type sourceCounter interface {
+	SourceCounts(ctx context.Context) (store.SourceCounts, error)
+}
+
+// sourceCounts sums up the active sources: one query with a
+// sourceCounter, else a ping and every source's state.
+func (h *Handler) sourceCounts(ctx context.Context) (store.SourceCounts, error) {
+	if sc, ok := h.store.(sourceCounter); ok {
+		return sc.SourceCounts(ctx)
+	}
+	if err := h.store.Ping(ctx); err != nil {
+		return store.SourceCounts{}, err
+	}
+	states, err := h.store.SourceStates(ctx)
+	if err != nil {
+		return store.SourceCounts{}, err
+	}
+	return countStates(states), nil
+}
+
+// healthz checks the store now (with a short deadline) and sums up the
+// sources' last polls: 200 when the store answers, else 503.
 func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	st := health{Status: "ok", Store: "ok", Rendered: h.snap.Load() != nil}
 	code := http.StatusOK
-	err := h.store.Ping(ctx)
-	if err == nil {
-		var states []feeds.SourceState
-		if states, err = h.store.SourceStates(ctx); err == nil {
-			var poll, ok time.Time
-			for _, s := range states {
-				if !s.Active {
-					continue
-				}
-				st.Sources++
-				if s.Failures > 0 {
-					st.Failing++
-				}
-				poll, ok = latest(poll, s.LastAttempt), latest(ok, s.LastSuccess)
-			}
-			if !poll.IsZero() {
-				poll = poll.UTC()
-				st.LastPoll = &poll
-			}
-			if !ok.IsZero() {
-				ok = ok.UTC()
-				st.LastSuccess = &ok
-			}
-		}
-	}
+	c, err := h.sourceCounts(ctx)
 	if err != nil {
 		h.opts.Logger.Warn("health check: store unreachable", "err", err)
 		st.Status, st.Store = "unavailable", "unreachable"
 		code = http.StatusServiceUnavailable
+	} else {
+		st.Sources, st.Polled, st.Failing = c.Sources, c.Polled, c.Failing
+		if t := c.LastAttempt; !t.IsZero() {
+			t = t.UTC()
+			st.LastPoll = &t
+		}
+		if t := c.LastSuccess; !t.IsZero() {
+			t = t.UTC()
+			st.LastSuccess = &t
+		}
+		if c.Failing > 0 {
+			st.Status = "degraded"
+			st.Detail = fmt.Sprintf("%d of %s failing: `broadsheet sources` says why", c.Failing, plural(c.Sources, "source"))
+		}
 	}
 	b, _ := json.Marshal(st)
 	w.Header().Set("Content-Type", "application/json")

@@ -157,7 +157,7 @@ func TestHandler_NotReady(t *testing.T) {
 }
 
 func TestHandler_Healthz(t *testing.T) {
-	t.Run("OK", func(t *testing.T) {
+	t.Run("Degraded", func(t *testing.T) {
 		h, _ := newFixture(t)
 		res := get(t, h, http.MethodGet, "/healthz", nil)
 		if res.StatusCode != http.StatusOK {
@@ -170,8 +170,12 @@ func TestHandler_Healthz(t *testing.T) {
 		if err := json.Unmarshal(body(t, res), &got); err != nil {
 			t.Fatal(err)
 		}
-		if got.Status != "ok" || got.Store != "ok" || !got.Rendered {
-			t.Errorf("status %q, store %q, rendered %v; want ok, ok, true", got.Status, got.Store, got.Rendered)
+		// One of the two sources is failing: degraded, still 200.
+		if got.Status != "degraded" || got.Store != "ok" || !got.Rendered {
+			t.Errorf("status %q, store %q, rendered %v; want degraded, ok, true", got.Status, got.Store, got.Rendered)
+		}
+		if want := "1 of 2 sources failing: `broadsheet sources` says why"; got.Detail != want {
+			t.Errorf("detail %q, want %q", got.Detail, want)
 		}
 		// The inactive source's later attempt does not count.
 		if got.LastPoll == nil || !got.LastPoll.Equal(at(11, 55)) {
@@ -182,6 +186,22 @@ func TestHandler_Healthz(t *testing.T) {
 		}
 		if got.Sources != 2 || got.Failing != 1 {
 			t.Errorf("sources %d, failing %d; want 2, 1", got.Sources, got.Failing)
+		}
+	})
+	t.Run("OK", func(t *testing.T) {
+		h, st := newFixture(t)
+		st.mu.Lock()
+		for i := range st.states {
+			st.states[i].Failures, st.states[i].LastError = 0, ""
+		}
+		st.mu.Unlock()
+		res := get(t, h, http.MethodGet, "/healthz", nil)
+		var got health
+		if err := json.Unmarshal(body(t, res), &got); err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != http.StatusOK || got.Status != "ok" || got.Detail != "" || got.Failing != 0 || got.Sources != 2 {
+			t.Errorf("status %d, %+v; want 200, ok with 2 sources, none failing", res.StatusCode, got)
 		}
 	})
 	t.Run("StoreUnreachable", func(t *testing.T) {

@@ -113,6 +113,12 @@ type data struct {
 	Editorials []*entry
 	Sources    []sourceFeed
 	Groups     []group // in page order: most outlets first
+	// States are the configured sources' polling states, in configuration
+	// order (one never synced has only its name), for the page's empty
+	// state; Counts sums up the store's active sources, as SourceCounts
+	// would, so that Run can tell when they changed.
+	States []feeds.SourceState
+	Counts store.SourceCounts
 }
 
 // load reads the store once for every output.
@@ -188,6 +194,7 @@ func (h *Handler) load(ctx context.Context) (*data, error) {
 	d := &data{
 		Combined:   dedup(p.entries(all), n),
 		Editorials: dedup(p.entries(eds), n),
+		Counts:     countStates(states),
 	}
 
 	// Per-source feeds, from each source's newest articles as kept from
@@ -198,6 +205,13 @@ func (h *Handler) load(ctx context.Context) (*data, error) {
 	stamps := make(map[string]feeds.SourceState, len(states))
 	for _, st := range states {
 		stamps[st.Source] = st
+	}
+	for _, src := range h.opts.Sources {
+		st, ok := stamps[src.Name]
+		if !ok {
+			st = feeds.SourceState{Source: src.Name, Active: true}
+		}
+		d.States = append(d.States, st)
 	}
 	kept := make(map[string]*sourceArticles, len(h.opts.Sources))
 	seen := map[string]bool{}
@@ -243,6 +257,30 @@ func (h *Handler) load(ctx context.Context) (*data, error) {
 		return a.Slug < b.Slug
 	})
 	return d, nil
+}
+
+// countStates sums up the active sources among states.
+func countStates(states []feeds.SourceState) store.SourceCounts {
+	var c store.SourceCounts
+	for _, s := range states {
+		if !s.Active {
+			continue
+		}
+		c.Sources++
+		if !s.LastAttempt.IsZero() {
+			c.Polled++
+		}
+		if s.Failures > 0 {
+			c.Failing++
+		}
+		c.LastAttempt, c.LastSuccess = latest(c.LastAttempt, s.LastAttempt), latest(c.LastSuccess, s.LastSuccess)
+	}
+	return c
+}
+
+func sameCounts(a, b store.SourceCounts) bool {
+	return a.Sources == b.Sources && a.Polled == b.Polled && a.Failing == b.Failing &&
+		a.LastAttempt.Equal(b.LastAttempt) && a.LastSuccess.Equal(b.LastSuccess)
 }
 
 // cleanGroups normalizes slugs and drops groups whose slug is empty or

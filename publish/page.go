@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"strings"
 
@@ -86,6 +87,15 @@ type pageData struct {
 	Latest                            []pageItem
 	Sources                           []pageSource
 	Updated, UpdatedISO               string
+	// Empty says why there is no item yet, when there is none, and
+	// Failing lists the sources whose last poll failed.
+	Empty   string
+	Failing []pageFailing
+}
+
+type pageFailing struct {
+	Name, Reason, Status, Next string
+	Failures                   int
 }
 
 type pageGroup struct {
@@ -169,11 +179,70 @@ func (h *Handler) page(d *data) ([]byte, error) {
 	if t := newest(d.Combined); !t.IsZero() {
 		p.Updated, p.UpdatedISO = t.Format(pageTime), t.Format(isoTime)
 	}
+	if len(p.Groups) == 0 && len(p.Latest) == 0 {
+		p.Empty, p.Failing = emptyState(d.States)
+	}
 	var b bytes.Buffer
 	if err := pageTmpl.Execute(&b, p); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// emptyState says, in plain words, why the page has no item yet, and
+// lists the sources whose last poll failed, with why (as `broadsheet
+// sources` says it) and when they are tried again.
+func emptyState(states []feeds.SourceState) (string, []pageFailing) {
+	var polled, ok int
+	var failing []pageFailing
+	for _, st := range states {
+		if st.LastAttempt.IsZero() {
+			continue
+		}
+		polled++
+		if st.Failures == 0 {
+			ok++
+			continue
+		}
+		f := pageFailing{Name: st.Source, Reason: st.LastError, Failures: st.Failures}
+		if f.Reason == "" {
+			f.Reason = "the last poll failed"
+		}
+		if st.LastStatus != 0 {
+			f.Status = fmt.Sprintf("HTTP %d", st.LastStatus)
+		}
+		if !st.NextDue.IsZero() {
+			f.Next = st.NextDue.UTC().Format(pageTime)
+		}
+		failing = append(failing, f)
+	}
+	n := len(states)
+	switch {
+	case n == 0:
+		return "no sources are configured: add some under sources: in config.yaml.", nil
+	case len(failing) == n:
+		their := "their"
+		if n == 1 {
+			their = "its"
+		}
+		return fmt.Sprintf("broadsheet has stored no items, because %s failed at %s last poll:", allOf(n, "source"), their), failing
+	case len(failing) > 0:
+		return fmt.Sprintf("broadsheet has stored no items. %d of %s failed at their last poll:", len(failing), plural(n, "source")), failing
+	case polled == 0:
+		return fmt.Sprintf("broadsheet has not polled its %s yet; their items appear here after the first poll.", plural(n, "source")), nil
+	case polled < n:
+		return fmt.Sprintf("the first poll is under way (%d of %s polled, no items yet).", polled, plural(n, "source")), nil
+	default:
+		return fmt.Sprintf("%s answered, but with no items yet.", allOf(n, "source")), nil
+	}
+}
+
+// allOf is "its one source" or "all 5 sources".
+func allOf(n int, word string) string {
+	if n == 1 {
+		return "its one " + word
+	}
+	return fmt.Sprintf("all %d %ss", n, word)
 }
 
 func pageEntry(e *entry) pageItem {

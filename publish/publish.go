@@ -11,7 +11,7 @@
 //	/sources/{slug}.*    one configured source, feeds.Slugify(name)
 //	/opml, /opml.xml     the configured sources as OPML 2.0
 //	/, /index.html       the page: topics covered by most outlets first
-//	/healthz             JSON status; 503 when the store does not answer
+//	/healthz             JSON status: ok, degraded (sources failing) or unavailable (503)
 //
 // Editorial-only feeds are paths rather than a ?kind= parameter, so that the
 // static copy written by WriteDir has them too.
@@ -140,6 +140,9 @@ type Handler struct {
 	kept    map[string]*sourceArticles
 	gen     uint64 // numbers the reads of kept; guarded by mu
 	changed chan struct{}
+	// started dates the empty feeds when no source was ever polled: not
+	// the render time, so that rendering them again changes nothing.
+	started time.Time
 }
 
 // New returns a Handler over st. It serves 503 until the first Refresh.
@@ -189,6 +192,7 @@ func New(st Store, opts Options) *Handler {
 		base:    base,
 		maxAge:  fmt.Sprintf("public, max-age=%d", int(opts.MaxAge/time.Second)),
 		changed: make(chan struct{}, 1),
+		started: opts.Now().UTC().Truncate(time.Second),
 	}
 }
 
@@ -325,8 +329,10 @@ func (h *Handler) Run(ctx context.Context) error {
 	}
 }
 
-// stale reports whether the data version differs from the snapshot's.
-// Without a Versioner it cannot tell, and says no.
+// stale reports whether the data version differs from the snapshot's,
+// or, while the page shows no item but the sources' states, whether those
+// changed (polls that fail store no article, here or on another replica).
+// Without a Versioner it cannot tell the first, and says no.
 func (h *Handler) stale(ctx context.Context) bool {
 	s := h.snap.Load()
 	if s == nil {
@@ -335,12 +341,27 @@ func (h *Handler) stale(ctx context.Context) bool {
 	v, err := h.version(ctx)
 	switch {
 	case errors.Is(err, errNoVersion):
-		return false
 	case err != nil:
 		if ctx.Err() == nil {
 			h.opts.Logger.Warn("check published feeds for changes", "err", err)
 		}
 		return false
+	case v != s.version:
+		return true
 	}
-	return v != s.version
+	if !s.empty {
+		return false
+	}
+	sc, ok := h.store.(sourceCounter)
+	if !ok {
+		return false
+	}
+	c, err := sc.SourceCounts(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			h.opts.Logger.Warn("check published feeds for changes", "err", err)
+		}
+		return false
+	}
+	return !sameCounts(c, s.counts)
 }

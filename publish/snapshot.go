@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"github.com/broadsheet/broadsheet/store"
 	"time"
 )
 
@@ -37,6 +38,10 @@ type snapshot struct {
 	paths    map[string]*output
 	files    []*output // in rendering order, for WriteDir
 	rendered int       // feeds rendered rather than reused from the previous snapshot
+	// empty is set when the page shows no item, but the sources' states
+	// as of counts: Run renders it again when those change.
+	empty  bool
+	counts store.SourceCounts
 }
 
 // add records an output served at path (and any aliases).
@@ -185,6 +190,14 @@ func (h *Handler) render(d *data) (*snapshot, error) {
 		}
 		s.rendered++
 		f.Updated = newest(f.Entries)
+		if f.Updated.IsZero() {
+			// An empty feed has no entry to date it: it is as of the
+			// sources' last poll, else of when this handler started.
+			f.Updated = d.Counts.LastAttempt
+			if f.Updated.IsZero() {
+				f.Updated = h.started
+			}
+		}
 		for _, r := range formats {
 			body, err := r.render(h, f)
 			if err != nil {
@@ -217,6 +230,10 @@ func (h *Handler) render(d *data) (*snapshot, error) {
 	pageTime := newest(d.Combined)
 	for _, g := range d.Groups {
 		pageTime = latest(pageTime, newest(g.Entries))
+	}
+	if pageTime.IsZero() {
+		s.empty, s.counts = true, d.Counts
+		pageTime = latest(d.Counts.LastAttempt, h.started)
 	}
 	if o, err = ob.add("index.html", typeHTML, body, pageTime); err != nil {
 		return nil, err

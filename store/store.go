@@ -29,6 +29,9 @@ type Store interface {
 	// SourceStates lists every known source's state, active or not, with
 	// its article count, ordered by name.
 	SourceStates(ctx context.Context) ([]feeds.SourceState, error)
+	// SourceCounts sums up the active sources' states in one query,
+	// whatever their number, for health checks and status lines.
+	SourceCounts(ctx context.Context) (SourceCounts, error)
 
 	// Article returns one article by id, or an error wrapping
 	// feeds.ErrNotFound.
@@ -39,6 +42,16 @@ type Store interface {
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// SourceCounts sums up the states of the active sources.
+type SourceCounts struct {
+	Sources int // active sources
+	Polled  int // of which attempted at least once
+	Failing int // of which the last attempt failed (Failures > 0)
+	// LastAttempt and LastSuccess are the latest of any active source;
+	// zero when there is none.
+	LastAttempt, LastSuccess time.Time
 }
 
 // ArticleFilter selects articles. Zero fields select everything; a list that

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/store"
 )
 
 // SyncSources records the configured sources in one transaction: new ones
@@ -151,6 +152,26 @@ func (db *DB) SourceStates(ctx context.Context) ([]feeds.SourceState, error) {
 		return nil, fmt.Errorf("source states: %w", err)
 	}
 	return out, nil
+}
+
+// SourceCounts sums up the active sources' states in one statement.
+func (db *DB) SourceCounts(ctx context.Context) (store.SourceCounts, error) {
+	var (
+		c                store.SourceCounts
+		polled, failing  sql.NullInt64
+		attempt, success sql.NullInt64
+	)
+	err := db.db.QueryRowContext(ctx, `SELECT COUNT(*),
+		SUM(CASE WHEN last_attempt > 0 THEN 1 ELSE 0 END),
+		SUM(CASE WHEN failures > 0 THEN 1 ELSE 0 END),
+		MAX(last_attempt), MAX(last_success)
+		FROM sources WHERE active = 1`).Scan(&c.Sources, &polled, &failing, &attempt, &success)
+	if err != nil {
+		return c, fmt.Errorf("source counts: %w", err)
+	}
+	c.Polled, c.Failing = int(polled.Int64), int(failing.Int64)
+	c.LastAttempt, c.LastSuccess = fromMS(attempt), fromMS(success)
+	return c, nil
 }
 
 // ClaimDue leases to owner, until now+lease, up to limit active sources

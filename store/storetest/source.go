@@ -213,6 +213,63 @@ func (s *suite) testSourceStates(t *testing.T) {
 	}
 }
 
+func (s *suite) testSourceCounts(t *testing.T) {
+	e := s.setup(t)
+	got, err := e.s.SourceCounts(e.ctx)
+	if err != nil || got != (store.SourceCounts{}) {
+		t.Fatalf("empty store: got %+v, %v; want zero counts", got, err)
+	}
+	e.sync(src("Alpha"), src("Beta"), src("Gamma"), src("Delta"), src("Gone"))
+	got, err = e.s.SourceCounts(e.ctx)
+	if err != nil || got != (store.SourceCounts{Sources: 5}) {
+		t.Fatalf("never polled: got %+v, %v; want 5 sources and nothing else", got, err)
+	}
+	// Alpha fine; Beta failing after a success; Gamma failing from the
+	// start; Delta never polled; Gone failing but removed, so not counted.
+	e.save(feeds.Poll{State: stateOf("Alpha", base.Add(3*time.Minute)), Articles: []feeds.Article{art("Alpha", 1, base)}})
+	beta := stateOf("Beta", base.Add(5*time.Minute))
+	beta.LastSuccess, beta.Failures, beta.LastError, beta.LastStatus = base.Add(4*time.Minute), 2, "the server answered 503", 503
+	e.save(feeds.Poll{State: beta})
+	gamma := stateOf("Gamma", base.Add(time.Minute))
+	gamma.LastSuccess, gamma.Failures, gamma.LastError, gamma.LastStatus = time.Time{}, 1, "the host name was not found", 0
+	e.save(feeds.Poll{State: gamma})
+	gone := stateOf("Gone", base.Add(time.Hour))
+	gone.Failures = 4
+	e.save(feeds.Poll{State: gone})
+	e.sync(src("Alpha"), src("Beta"), src("Gamma"), src("Delta"))
+
+	got, err = e.s.SourceCounts(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.SourceCounts{Sources: 4, Polled: 3, Failing: 2, LastAttempt: base.Add(5 * time.Minute), LastSuccess: base.Add(4 * time.Minute)}
+	if !got.LastAttempt.Equal(want.LastAttempt) || !got.LastSuccess.Equal(want.LastSuccess) ||
+		got.Sources != want.Sources || got.Polled != want.Polled || got.Failing != want.Failing {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	// The counts agree with the states they sum up.
+	states, err := e.s.SourceStates(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fromStates store.SourceCounts
+	for _, st := range states {
+		if !st.Active {
+			continue
+		}
+		fromStates.Sources++
+		if !st.LastAttempt.IsZero() {
+			fromStates.Polled++
+		}
+		if st.Failures > 0 {
+			fromStates.Failing++
+		}
+	}
+	if fromStates.Sources != got.Sources || fromStates.Polled != got.Polled || fromStates.Failing != got.Failing {
+		t.Errorf("counts %+v disagree with the states: %+v", got, fromStates)
+	}
+}
+
 func (s *suite) testClaimDue(t *testing.T) {
 	const lease = 10 * time.Minute
 	// dueAt sets each source's next due time through a poll.

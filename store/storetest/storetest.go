@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("SyncSources", s.testSyncSources)
 	t.Run("SourceState", s.testSourceState)
 	t.Run("SourceStates", s.testSourceStates)
+	t.Run("SourceCounts", s.testSourceCounts)
 	t.Run("ArticlesVersion", s.testArticlesVersion)
 	t.Run("SavePoll", s.testSavePoll)
 	t.Run("ClaimDue", s.testClaimDue)
