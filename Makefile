@@ -6,15 +6,26 @@ GO ?= go
 BROADSHEET_TEST_POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export BROADSHEET_TEST_POSTGRES_DSN
 
+# The version stamped into the binary: the nearest tag, else the commit,
+# from git (`broadsheet version` prints it). Without git the binary falls
+# back on its build information.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+LDFLAGS := $(if $(VERSION),-X main.Version=$(VERSION))
+
 .PHONY: run test test-deps build vet fmt-check fuzz bench
 
-## run: the daemon on ./config.yaml with the embedded SQLite store
-run:
-	$(GO) run ./cmd/broadsheet run --config config.yaml
+## run: the daemon on ./config.yaml with the embedded SQLite store. It
+## builds, then execs the binary, so that Ctrl-C stops the daemon cleanly and
+## make exits 0 (`go run` turned a clean stop into an error).
+run: build
+	@echo "make run: starting bin/broadsheet run --config config.yaml (Ctrl-C stops it)"
+	@exec bin/broadsheet run --config config.yaml
 
 ## build: a static binary in ./bin
 build:
-	CGO_ENABLED=0 $(GO) build -o bin/broadsheet ./cmd/broadsheet
+	@if [ ! -x bin/broadsheet ]; then echo "make: building bin/broadsheet for the first time: Go downloads and compiles the modules, which takes a minute or two..."; fi
+	@CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o bin/broadsheet ./cmd/broadsheet
+	@echo "make: built bin/broadsheet $$(bin/broadsheet version | cut -d' ' -f2)"
 
 ## test: install what the tests need, then run every test
 test: test-deps

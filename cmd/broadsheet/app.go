@@ -90,11 +90,16 @@ type app struct {
 	// changed are called after a poll that stored new or edited articles;
 	// set them before polling starts.
 	changed []func()
+	// onPoll are called after every poll; set them before polling starts.
+	onPoll []func(feeds.Report)
 }
 
 // polled is the poller's OnPoll: it tells the parts that show articles
 // that there are new ones.
 func (a *app) polled(ctx context.Context, r feeds.Report) {
+	for _, f := range a.onPoll {
+		f(r)
+	}
 	if r.New+r.Updated == 0 {
 		return
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +89,33 @@ func TestMain_ItemsSinceDays(t *testing.T) {
 			}
 			if got := strings.Count(r.stdout, "\n"); got != tt.want {
 				t.Errorf("--since %s listed %d items, want %d:\n%s", tt.since, got, tt.want, r.stdout)
+			}
+		})
+	}
+}
+
+func TestVersionOf(t *testing.T) {
+	vcs := func(rev, modified string) *debug.BuildInfo {
+		return &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+			{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: rev}, {Key: "vcs.modified", Value: modified}}}
+	}
+	tests := []struct {
+		name   string
+		linked string
+		bi     *debug.BuildInfo
+		want   string
+	}{
+		{"Linked", "v1.4.0-3-gabcdef1", vcs("0123456789abcdef0123", "false"), "v1.4.0-3-gabcdef1"},
+		{"Module", "", &debug.BuildInfo{Main: debug.Module{Version: "v1.4.0"}}, "v1.4.0"},
+		{"Commit", "", vcs("0123456789abcdef0123", "false"), "dev-0123456789ab"},
+		{"DirtyCommit", "", vcs("0123456789abcdef0123", "true"), "dev-0123456789ab-dirty"},
+		{"Nothing", "", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "dev"},
+		{"NoBuildInfo", "", nil, "dev"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := versionOf(tt.linked, tt.bi); got != tt.want {
+				t.Errorf("versionOf(%q, …) = %q, want %q", tt.linked, got, tt.want)
 			}
 		})
 	}

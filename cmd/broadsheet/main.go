@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -18,8 +19,45 @@ import (
 	"github.com/broadsheet/broadsheet/config"
 )
 
-// Version is set at build time with -ldflags "-X main.Version=...".
-var Version = "dev"
+// Version is set at build time with -ldflags "-X main.Version=..." (the
+// Makefile sets it from git describe); otherwise init takes it from the
+// binary's build information.
+var Version string
+
+func init() {
+	bi, _ := debug.ReadBuildInfo()
+	Version = versionOf(Version, bi)
+}
+
+// versionOf is the version to report: the one set at link time, else the
+// module's (`go install ...@v1.2.3`), else the commit the binary was built
+// from, else "dev".
+func versionOf(linked string, bi *debug.BuildInfo) string {
+	if linked != "" {
+		return linked
+	}
+	if bi == nil {
+		return "dev"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-dirty"
+			}
+		}
+	}
+	if rev != "" {
+		return "dev-" + rev[:min(12, len(rev))] + dirty
+	}
+	return "dev"
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -264,24 +264,47 @@ func TestMain_RunReloadRightAfterStart(t *testing.T) {
 
 // daemon is a `broadsheet run` started by startRun.
 type daemon struct {
-	addr     string
-	reloaded chan error
-	cancel   context.CancelFunc
-	done     chan result
+	addr           string
+	reloaded       chan error
+	cancel         context.CancelFunc
+	done           chan result
+	stdout, stderr *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // startRun starts `run --config cfg` and waits until it serves; the
 // daemon is stopped when t ends, if the test did not stop it.
 func startRun(t *testing.T, cfg string) *daemon {
 	t.Helper()
-	d := &daemon{reloaded: make(chan error, 10), done: make(chan result, 1)}
+	d := &daemon{reloaded: make(chan error, 10), done: make(chan result, 1), stdout: &syncBuffer{}, stderr: &syncBuffer{}}
 	m := testMain()
 	m.Reloaded = d.reloaded
 	ready := make(chan string, 1)
 	m.Ready = ready
+	m.Stdout, m.Stderr = d.stdout, d.stderr
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
-	go func() { d.done <- runMain(t, ctx, m, "run", "--config", cfg) }()
+	go func() {
+		code := m.Run(ctx, []string{"run", "--config", cfg})
+		d.done <- result{code, d.stdout.String(), d.stderr.String()}
+	}()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -298,6 +321,12 @@ func startRun(t *testing.T, cfg string) *daemon {
 		t.Fatalf("run did not serve within %v", waitTimeout)
 	}
 	return d
+}
+
+// waitOutput waits for want on the daemon's standard output.
+func (d *daemon) waitOutput(t *testing.T, want string) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%q on standard output", want), func() bool { return strings.Contains(d.stdout.String(), want) })
 }
 
 // waitReloaded waits for a successful reload, skipping failed ones.
@@ -352,4 +381,41 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// `run` says where to point a browser, then, once the sources due at
+// start-up were polled, how that went; a restart with every source
+// backing off says so rather than nothing.
+func TestMain_RunFirstPoll(t *testing.T) {
+	fs := newFeedServer(t, 2)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, fs, 2, "")
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(b, fmt.Sprintf("  - name: Broken\n    url: %s/missing.xml\n", fs.URL)...), 0o644)
+
+	d := startRun(t, cfg)
+	d.waitOutput(t, "broadsheet is serving http://"+d.addr+"/: open it in a browser")
+	d.waitOutput(t, "3 sources: 2 ok, 1 failed — `broadsheet sources` says why; 4 items stored")
+	if r := d.stop(t); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	if i, j := strings.Index(d.stdout.String(), "is serving"), strings.Index(d.stdout.String(), "3 sources"); i > j {
+		t.Errorf("the summary came before the address:\n%s", d.stdout)
+	}
+
+	// Restarted at once: nothing is due, one source backs off.
+	d = startRun(t, cfg)
+	d.waitOutput(t, "3 sources, none due now (1 failing and backing off — `broadsheet sources` says why); the next poll is in ")
+	d.stop(t)
+
+	// Every source failing, then restarted: it says so.
+	cfg = writeConfig(t, t.TempDir(), fs, 0, "")
+	b, _ = os.ReadFile(cfg)
+	os.WriteFile(cfg, append(b, fmt.Sprintf("  - name: Broken\n    url: %s/missing.xml\n  - name: Gone\n    url: %s/gone.xml\n", fs.URL, fs.URL)...), 0o644)
+	d = startRun(t, cfg)
+	d.waitOutput(t, "2 sources: 0 ok, 2 failed — `broadsheet sources` says why; 0 items stored")
+	d.stop(t)
+	d = startRun(t, cfg)
+	d.waitOutput(t, "2 sources, none due now: both are failing and backing off; the next poll is in ")
+	d.stop(t)
 }

@@ -35,7 +35,7 @@ func (m *Main) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) er
 		return err
 	}
 	go h.Run(ctx)
-	return m.serveHTTP(ctx, cfg.Server.Listen, h, a.log)
+	return m.serveHTTP(ctx, cfg.Server.Listen, h, a.log, nil)
 }
 
 // cmdPublish writes the republished feeds, the OPML and the page into a
@@ -122,9 +122,10 @@ func feedMaxAge(cfg *config.Config) time.Duration {
 	return max(shortest, time.Minute)
 }
 
-// serveHTTP serves h on addr until ctx ends, then shuts down gracefully. It
-// sends the address it listens on to m.Ready, if set.
-func (m *Main) serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+// serveHTTP serves h on addr until ctx ends, then shuts down gracefully.
+// Once it listens, it says where, closes listening (if not nil) and sends
+// the address to m.Ready, if set.
+func (m *Main) serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logger, listening chan<- struct{}) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (server.listen): %w", addr, err)
@@ -140,6 +141,10 @@ func (m *Main) serveHTTP(ctx context.Context, addr string, h http.Handler, log *
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("serving feeds", "addr", ln.Addr().String())
+	fmt.Fprintf(m.Stdout, "broadsheet is serving %s: open it in a browser, or subscribe to %sfeed.atom. Ctrl-C stops it.\n", browseURL(ln.Addr().String()), browseURL(ln.Addr().String()))
+	if listening != nil {
+		close(listening)
+	}
 	if m.Ready != nil {
 		m.Ready <- ln.Addr().String()
 	}

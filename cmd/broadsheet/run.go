@@ -33,6 +33,13 @@ func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	if err := a.applySources(ctx, cfg); err != nil {
 		return err
 	}
+	// What is due now, to say how the first poll went once it is done.
+	states, err := a.store.SourceStates(ctx)
+	if err != nil {
+		return fmt.Errorf("read the sources' states: %w", err)
+	}
+	first := watchFirstPoll(m.Now(), states)
+	a.onPoll = append(a.onPoll, first.polled)
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -86,13 +93,14 @@ func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	cw := m.watchConfig(a)
 	goPart(func() { cw.run(ctx, m, a) })
 
+	listening := make(chan struct{})
 	mux := http.NewServeMux()
 	mux.Handle(unsubscribePattern(cfg), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.digests.Load().unsubscribeHandler().ServeHTTP(w, r)
 	}))
 	mux.Handle("/", pub)
 	goPart(func() {
-		if err := m.serveHTTP(ctx, cfg.Server.Listen, mux, a.log); err != nil {
+		if err := m.serveHTTP(ctx, cfg.Server.Listen, mux, a.log, listening); err != nil {
 			cancel(err)
 		}
 	})
@@ -101,6 +109,14 @@ func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	// never taken over, while a dead one's are within minutes.
 	lease := 2*cfg.Fetch.Timeout + 30*time.Second
 	goPart(func() { a.poller.Run(ctx, a.store, a.owner, lease, time.Second) })
+	goPart(func() {
+		// After the address, which comes first on a terminal.
+		select {
+		case <-listening:
+			first.run(ctx, a, m.Stdout, lease)
+		case <-ctx.Done():
+		}
+	})
 
 	<-ctx.Done()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
