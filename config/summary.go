@@ -56,14 +56,18 @@ func (c *Config) Summary() string {
 	}
 	line("topics", "%s", countList(slugs))
 	if c.ClusteringEnabled() {
-		line("stories", "clustering over %s", formatDuration(c.Clustering.Window))
+		line("stories", "clustering over %s", FormatDuration(c.Clustering.Window))
 	} else {
 		line("stories", "clustering off")
 	}
 
 	digests := make([]string, len(c.Digests))
 	for i, d := range c.Digests {
-		digests[i] = fmt.Sprintf("%s (%s, %d recipients)", d.Name, d.Schedule, len(d.To))
+		rcpts := "1 recipient"
+		if len(d.To) != 1 {
+			rcpts = fmt.Sprintf("%d recipients", len(d.To))
+		}
+		digests[i] = fmt.Sprintf("%s (%s, %s)", d.Name, d.Schedule, rcpts)
 	}
 	line("digests", "%s", countList(digests))
 	if c.SMTP != nil {

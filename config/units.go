@@ -124,8 +124,9 @@ func formatSize(n int64) string {
 	return fmt.Sprintf("%dB", n)
 }
 
-// formatDuration writes d in days when it is a whole number of them.
-func formatDuration(d time.Duration) string {
+// FormatDuration writes d as ParseDuration reads it, in days when it is a
+// whole number of them.
+func FormatDuration(d time.Duration) string {
 	if d > 0 && d%day == 0 {
 		return fmt.Sprintf("%dd", d/day)
 	}

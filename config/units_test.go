@@ -109,8 +109,8 @@ func TestFormat(t *testing.T) {
 		{formatSize(16 << 20), "16MiB"},
 		{formatSize(1536), "1536B"},
 		{formatSize(2048), "2KiB"},
-		{formatDuration(72 * time.Hour), "3d"},
-		{formatDuration(90 * time.Minute), "1h30m0s"},
+		{FormatDuration(72 * time.Hour), "3d"},
+		{FormatDuration(90 * time.Minute), "1h30m0s"},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {

@@ -12,10 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
+	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/broadsheet/broadsheet/assign"
@@ -59,12 +61,24 @@ func (m *Main) loadConfig(path string) (*config.Config, error) {
 // open loads the configuration (see configPath) and opens the app over
 // it; the caller closes it.
 func (m *Main) open(ctx context.Context) (*app, *config.Config, error) {
+	return m.openLogging(ctx, slog.LevelDebug)
+}
+
+// openQuiet is open for commands that print what they read (items,
+// topics, sources): their output is the answer, so the log says only what
+// went wrong (warnings and errors), whatever log.level allows besides.
+func (m *Main) openQuiet(ctx context.Context) (*app, *config.Config, error) {
+	return m.openLogging(ctx, slog.LevelWarn)
+}
+
+// openLogging is open, logging at least at level min.
+func (m *Main) openLogging(ctx context.Context, min slog.Level) (*app, *config.Config, error) {
 	path := m.configPath()
 	cfg, err := m.loadConfig(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := m.openApp(ctx, path, cfg)
+	a, err := m.openApp(ctx, path, cfg, min)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -76,6 +90,7 @@ type app struct {
 	cfgPath string
 	cfg     atomic.Pointer[config.Config]
 	log     *slog.Logger
+	logOut  *logSink // where log writes
 	store   store.Store
 	fetcher *fetch.Client
 	poller  *feeds.Poller
@@ -108,9 +123,11 @@ func (a *app) polled(ctx context.Context, r feeds.Report) {
 	}
 }
 
-// openApp opens the store and builds the fetcher and poller.
-func (m *Main) openApp(ctx context.Context, path string, cfg *config.Config) (*app, error) {
-	a := &app{cfgPath: path, log: newLogger(m.Stderr, cfg.Log), owner: ownerID(), now: m.Now}
+// openApp opens the store and builds the fetcher and poller; the log
+// shows records at log.level and at least min.
+func (m *Main) openApp(ctx context.Context, path string, cfg *config.Config, min slog.Level) (*app, error) {
+	a := &app{cfgPath: path, logOut: &logSink{w: m.Stderr}, owner: ownerID(), now: m.Now}
+	a.log = newLogger(a.logOut, cfg.Log, min)
 	a.cfg.Store(cfg)
 	st, err := openStore(ctx, cfg)
 	if err != nil {
@@ -234,12 +251,13 @@ func sources(cfg *config.Config) []feeds.Source {
 	return out
 }
 
-func newLogger(w io.Writer, c config.Log) *slog.Logger {
+// newLogger logs to w at c's level, and at least at min.
+func newLogger(w io.Writer, c config.Log, min slog.Level) *slog.Logger {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
 		level = slog.LevelInfo
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: max(level, min)}
 	if strings.EqualFold(c.Format, "json") {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
@@ -252,6 +270,30 @@ func ownerID() string {
 	var b [3]byte
 	rand.Read(b[:])
 	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// logSink is where the log writes: w, or, while a progress bar is drawn,
+// the bar, which prints each line above itself rather than through it.
+type logSink struct {
+	mu  sync.Mutex
+	w   io.Writer
+	bar *progressbar.ProgressBar
+}
+
+func (l *logSink) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.bar != nil {
+		return progressbar.Bprintf(l.bar, "%s", p)
+	}
+	return l.w.Write(p)
+}
+
+// drawing sends the log through bar until it is set to nil.
+func (l *logSink) drawing(bar *progressbar.ProgressBar) {
+	l.mu.Lock()
+	l.bar = bar
+	l.mu.Unlock()
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -119,4 +121,74 @@ func TestVersionOf(t *testing.T) {
 			}
 		})
 	}
+}
+
+// On a terminal, fetch draws a progress bar that log lines do not shred:
+// each comes out on a line of its own above the bar, which ends at 100 %.
+func TestMain_FetchProgress(t *testing.T) {
+	fs := newFeedServer(t, 1)
+	cfg := writeConfig(t, t.TempDir(), fs, 3, "")
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(b, fmt.Sprintf("  - name: Broken\n    url: %s/missing.xml\n", fs.URL)...), 0o644)
+	m := testMain()
+	m.Terminal = true
+	r := runMain(t, context.Background(), m, "fetch", "--config", cfg)
+	if r.code != exitFailed {
+		t.Fatalf("exit %d, want %d\n%s", r.code, exitFailed, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "100% |") || !strings.Contains(r.stderr, "(4/4) \n") {
+		t.Errorf("the bar does not end at 100 %% on a line of its own: %q", r.stderr)
+	}
+	logs := 0
+	for i := strings.Index(r.stderr, "time="); i >= 0; {
+		logs++
+		if i > 0 && r.stderr[i-1] != '\r' && r.stderr[i-1] != '\n' {
+			t.Errorf("a log line starts inside the bar: %q", r.stderr[max(0, i-80):i+20])
+		}
+		j := strings.Index(r.stderr[i+1:], "time=")
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	if logs == 0 || !strings.Contains(r.stderr, `level=WARN msg="poll failed" source=Broken`) {
+		t.Errorf("the failed poll's warning is missing: %q", r.stderr)
+	}
+	if strings.Contains(r.stderr, "level=INFO") {
+		t.Errorf("fetch logged INFO lines, which its table says better: %q", r.stderr)
+	}
+}
+
+// An empty `items` says why; read-only commands log nothing at INFO.
+func TestMain_ItemsEmpty(t *testing.T) {
+	fs := newFeedServer(t, 2)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, fs, 0, "")
+	b, _ := os.ReadFile(cfg)
+	info := strings.Replace(string(b), "level: warn", "level: info", 1) // what the shipped config.yaml says
+	os.WriteFile(cfg, append([]byte(info), fmt.Sprintf("  - name: Broken\n    url: %s/missing.xml\n", fs.URL)...), 0o644)
+
+	check := func(args []string, want string) {
+		t.Helper()
+		r := runMain(t, context.Background(), nil, append(args, "--config", cfg)...)
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("%q: exit %d, want %q in\n%s%s", args, r.code, want, r.stdout, r.stderr)
+		}
+		if strings.Contains(r.stderr, "level=INFO") {
+			t.Errorf("%q logged INFO lines:\n%s", args, r.stderr)
+		}
+	}
+	check([]string{"items"}, "No items stored yet: `broadsheet fetch` polls the sources now")
+	runMain(t, context.Background(), nil, "fetch", "--config", cfg)
+	check([]string{"items"}, "No items stored yet: the one source failed at its last poll; `broadsheet sources` says why.")
+
+	os.WriteFile(cfg, append([]byte(info), fmt.Sprintf("  - name: Feed 0\n    url: %s/feed/0.xml\n", fs.URL)...), 0o644)
+	if r := runMain(t, context.Background(), nil, "fetch", "--config", cfg); r.code != 0 {
+		t.Fatalf("fetch: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	check([]string{"items"}, "Story 1 of feed 0")
+	check([]string{"items", "--source", "Nobody"}, `No items from "Nobody" (others are stored: try without the filter).`)
+	check([]string{"items", "--since", "1d"}, "No items published within 1d (others are stored")
+	check([]string{"topics"}, "No topics or stories")
+	check([]string{"sources"}, "Feed 0")
 }

@@ -304,12 +304,20 @@ func (m *Main) cmdDigest(ctx context.Context, _ *flag.FlagSet, args []string) er
 	if len(pos) != want {
 		return &exitError{code: exitUsage, msg: fmt.Sprintf("digest %s takes %d argument(s), got %d; see `broadsheet digest help`", sub, want, len(pos))}
 	}
-	a, cfg, err := m.open(ctx)
+	// Each subcommand prints its outcome: the log adds what went wrong.
+	a, cfg, err := m.openQuiet(ctx)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	d, err := newDigests(cfg, a.store, nil, a.owner, m.Now, a.log)
+	if sub == "send" || sub == "preview" {
+		// As the daemon would: the digest is grouped, and selected, by
+		// topic, so pending items are assigned first.
+		if err := a.assignTopics(ctx); err != nil {
+			return err
+		}
+	}
+	d, err := newDigests(cfg, a.store, newDigestGroups(a.store, a.topics), a.owner, m.Now, a.log)
 	if err != nil {
 		return err
 	}
@@ -328,7 +336,7 @@ func (m *Main) cmdDigest(ctx context.Context, _ *flag.FlagSet, args []string) er
 		if *tick {
 			period = digest.Period(d.scheds[dg.Name], period)
 		}
-		return m.digestSend(ctx, d, dg, period)
+		return m.digestSend(ctx, a.store, d, dg, period)
 	case "resubscribe":
 		ok, err := d.svc.Resubscribe(ctx, dg.Name, pos[1])
 		if err != nil {
@@ -443,7 +451,7 @@ func (m *Main) digestPreview(ctx context.Context, d *digests, dg digest.Digest, 
 	return nil
 }
 
-func (m *Main) digestSend(ctx context.Context, d *digests, dg digest.Digest, period time.Time) error {
+func (m *Main) digestSend(ctx context.Context, st store.Store, d *digests, dg digest.Digest, period time.Time) error {
 	rep, runErr := d.svc.Send(ctx, dg, period)
 	if rep == nil {
 		return runErr
@@ -464,7 +472,11 @@ func (m *Main) digestSend(ctx context.Context, d *digests, dg digest.Digest, per
 	}
 	var notes []string
 	if rep.Empty > 0 {
-		notes = append(notes, fmt.Sprintf("%d with nothing new, not sent (`broadsheet fetch` polls the sources; send_empty: true sends empty digests)", rep.Empty))
+		why, err := emptyReason(ctx, st, d, dg, rep.Period)
+		if err != nil {
+			return err
+		}
+		notes = append(notes, fmt.Sprintf("%d not sent, as there was nothing to send: %s; send_empty: true sends empty digests", rep.Empty, why))
 	}
 	if rep.Already > 0 {
 		notes = append(notes, fmt.Sprintf("%d already had this period's digest", rep.Already))
@@ -487,7 +499,83 @@ func (m *Main) digestSend(ctx context.Context, d *digests, dg digest.Digest, per
 		return runErr
 	}
 	if failed > 0 || retry > 0 {
-		return &exitError{code: exitFailed, msg: fmt.Sprintf("%d deliveries failed and %d are left to retry; `broadsheet run` retries them, or run `broadsheet digest send %q` again", failed, retry, dg.Name)}
+		return &exitError{code: exitFailed, msg: fmt.Sprintf("%s failed and %d left to retry; `broadsheet run` retries them, or run `broadsheet digest send %q` again", plural(failed, "delivery", "deliveries"), retry, dg.Name)}
 	}
 	return nil
+}
+
+// emptyReason says why d's deliveries of period had nothing to send, from
+// the window they covered (the items first seen since the recipient's last
+// digest): nothing stored at all, nothing new in the window, nothing new
+// published within max_age, nothing from the digest's sources or of its
+// kinds, or nothing in its topics.
+func emptyReason(ctx context.Context, st store.Store, d *digests, dg digest.Digest, period time.Time) (string, error) {
+	dels, err := st.Deliveries(ctx, store.DeliveryFilter{Digest: dg.Name, States: []store.DeliveryState{store.DeliveryEmpty}, Limit: 100})
+	if err != nil {
+		return "", err
+	}
+	var win *store.Delivery
+	for i := range dels {
+		if dels[i].Period.UnixMilli() == period.UnixMilli() {
+			win = &dels[i]
+			break
+		}
+	}
+	if win == nil {
+		return "there was nothing new to send", nil
+	}
+	count := func(f store.ArticleFilter) (int, error) {
+		f.SeenSince, f.SeenBefore = win.SeenSince, win.SeenBefore
+		arts, err := st.Articles(ctx, f)
+		return len(arts), err
+	}
+	since := win.SeenSince.Local().Format("Mon 2 Jan 15:04")
+	n, err := count(store.ArticleFilter{})
+	if err != nil {
+		return "", err
+	}
+	if n == 0 {
+		stored, err := st.Articles(ctx, store.ArticleFilter{Limit: 1})
+		if err != nil {
+			return "", err
+		}
+		if len(stored) == 0 {
+			return "no items are stored yet (`broadsheet fetch` polls the sources)", nil
+		}
+		return fmt.Sprintf("no item was first seen since %s, when the last digest (or the first's window) began (`broadsheet fetch` polls the sources)", since), nil
+	}
+	maxAge := dg.MaxAge
+	if maxAge <= 0 {
+		maxAge = digest.DefaultMaxAge
+	}
+	published := d.now().Add(-maxAge)
+	fresh, err := count(store.ArticleFilter{PublishedSince: published})
+	if err != nil {
+		return "", err
+	}
+	if fresh == 0 {
+		return fmt.Sprintf("the %s first seen since %s were all published more than max_age (%s) ago", plural(n, "item", "items"), since, config.FormatDuration(maxAge)), nil
+	}
+	f := store.ArticleFilter{PublishedSince: published}
+	var which []string
+	if len(dg.Sources) > 0 {
+		f.Sources = dg.Sources
+		which = append(which, "from its sources ("+strings.Join(dg.Sources, ", ")+")")
+	}
+	if len(dg.Kinds) > 0 {
+		f.Kinds = dg.Kinds
+		kinds := make([]string, len(dg.Kinds))
+		for i, k := range dg.Kinds {
+			kinds[i] = string(k)
+		}
+		which = append(which, "of its kinds ("+strings.Join(kinds, ", ")+")")
+	}
+	kept, err := count(f)
+	if err != nil {
+		return "", err
+	}
+	if kept == 0 {
+		return fmt.Sprintf("of the %s first seen since %s, none is %s", plural(fresh, "new item", "new items"), since, strings.Join(which, " and ")), nil
+	}
+	return fmt.Sprintf("none of the %s first seen since %s is in its topics (%s)", plural(kept, "new item", "new items"), since, strings.Join(dg.Topics, ", ")), nil
 }

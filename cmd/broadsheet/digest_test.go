@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
@@ -124,7 +125,7 @@ func TestMain_DigestOutbox(t *testing.T) {
 	})
 	t.Run("SendAgainSendsNothing", func(t *testing.T) {
 		r := runMain(t, ctx, nil, "digest", "send", "daily", "--config", cfg)
-		if r.code != 0 || !strings.Contains(r.stdout, "0 sent") || !strings.Contains(r.stdout, "2 with nothing new") {
+		if r.code != 0 || !strings.Contains(r.stdout, "0 sent") || !strings.Contains(r.stdout, "2 not sent, as there was nothing to send: no item was first seen since ") {
 			t.Errorf("second send: %d\n%s", r.code, r.stdout)
 		}
 		if n := len(emls(t, dir)); n != 2 {
@@ -199,7 +200,7 @@ func TestDigests_RunWiring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := m.openApp(ctx, cfgPath, cfg)
+	a, err := m.openApp(ctx, cfgPath, cfg, slog.LevelDebug)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,5 +368,76 @@ func TestDigestSend_CrashNoDuplicate(t *testing.T) {
 	}
 	if n := len(srv.Messages()); n != len(rcpts) {
 		t.Errorf("server has %d messages after the third run, want %d", n, len(rcpts))
+	}
+}
+
+// `digest send` that sends nothing says why: each filter a digest applies
+// is named when it is the one that left nothing.
+func TestMain_DigestSendEmptyReason(t *testing.T) {
+	now := time.Now()
+	recent := now.Add(-2 * time.Hour).UTC().Format(time.RFC1123Z)
+	old := now.Add(-30 * 24 * time.Hour).UTC().Format(time.RFC1123Z)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pub := recent
+		switch r.URL.Path {
+		case "/new.xml":
+		case "/old.xml":
+			pub = old
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>http://news.test/</link>`)
+		for i := range 3 {
+			fmt.Fprintf(w, `<item><title>Harbour works %d resume</title><link>http://news.test%s/%d</link><guid>%s-%d</guid><pubDate>%s</pubDate></item>`, i, r.URL.Path, i, r.URL.Path, i, pub)
+		}
+		fmt.Fprint(w, `</channel></rss>`)
+	}))
+	t.Cleanup(srv.Close)
+	tests := []struct {
+		name, feed, digest string
+		fetch              bool
+		want               string
+	}{
+		{"NothingStored", "/new.xml", "", false, "1 not sent, as there was nothing to send: no items are stored yet (`broadsheet fetch` polls the sources); send_empty: true"},
+		{"TooOld", "/old.xml", "    max_age: 7d\n", true, "were all published more than max_age (7d) ago; send_empty: true"},
+		{"Kinds", "/new.xml", "    kinds: [editorial]\n", true, "none is of its kinds (editorial); send_empty"},
+		{"Sources", "/new.xml", "    sources: [Elsewhere]\n", true, "none is from its sources (Elsewhere)"},
+		{"Topics", "/new.xml", "    topics: [climate]\n", true, "is in its topics (climate); send_empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "config.yaml")
+			os.WriteFile(cfg, []byte(fmt.Sprintf(`storage:
+  path: %s
+outbox: %s
+log:
+  level: warn
+sources:
+  - name: Harbour News
+    url: %s%s
+  - name: Elsewhere
+    url: %s/elsewhere-missing.xml
+topics:
+  - name: Climate
+    match:
+      any: [climate]
+digests:
+  - name: daily
+    schedule: "0 7 * * *"
+    to: [reader@example.com]
+%s`, filepath.Join(dir, "bs.db"), filepath.Join(dir, "outbox"), srv.URL, tt.feed, srv.URL, tt.digest)), 0o644)
+			if tt.fetch {
+				runMain(t, t.Context(), nil, "fetch", "--config", cfg)
+			}
+			r := runMain(t, t.Context(), nil, "digest", "send", "daily", "--config", cfg)
+			if r.code != 0 || !strings.Contains(r.stdout, tt.want) || !strings.Contains(r.stdout, "; 1 not sent, as there was nothing to send: ") {
+				t.Errorf("exit %d, want %q in\n%s%s", r.code, tt.want, r.stdout, r.stderr)
+			}
+			if strings.Contains(r.stdout, "nothing new") && tt.fetch {
+				t.Errorf("says nothing new while new items are stored:\n%s", r.stdout)
+			}
+		})
 	}
 }

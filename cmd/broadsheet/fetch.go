@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,7 +19,8 @@ func (m *Main) cmdFetch(ctx context.Context, fs *flag.FlagSet, args []string) er
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	a, cfg, err := m.open(ctx)
+	// The table is the report: the log adds only what went wrong.
+	a, cfg, err := m.openQuiet(ctx)
 	if err != nil {
 		return err
 	}
@@ -46,15 +48,25 @@ func (m *Main) cmdFetch(ctx context.Context, fs *flag.FlagSet, args []string) er
 	if m.Terminal {
 		bar = progressbar.NewOptions(len(srcs),
 			progressbar.OptionSetWriter(m.Stderr),
-			progressbar.OptionSetDescription("fetching"),
+			progressbar.OptionSetDescription("fetching "+plural(len(srcs), "source", "sources")),
 			progressbar.OptionShowCount(),
-			progressbar.OptionClearOnFinish(),
 			progressbar.OptionSetPredictTime(false))
+		bar.RenderBlank()
+		// Log lines go above the bar, not through it.
+		a.logOut.drawing(bar)
 		progress = func(r feeds.Report) { bar.Add(1) }
 	}
 	reports := a.poller.PollNow(ctx, srcs, progress)
 	if bar != nil {
-		bar.Finish()
+		// At 100 % (or where an interrupt left it), then a new line for
+		// what follows; log lines held back by the bar come out first.
+		if ctx.Err() == nil {
+			bar.Finish()
+		} else {
+			bar.Exit()
+		}
+		a.logOut.drawing(nil)
+		fmt.Fprintln(m.Stderr)
 	}
 	if ctx.Err() == nil {
 		if err := a.assignTopics(ctx); err != nil {
@@ -66,7 +78,7 @@ func (m *Main) cmdFetch(ctx context.Context, fs *flag.FlagSet, args []string) er
 		return &exitError{code: exitFailed, msg: "interrupted: sources not yet fetched were left as they were"}
 	}
 	if failed > 0 {
-		return &exitError{code: exitFailed, msg: fmt.Sprintf("%d of %d sources failed; see the error column above, and `broadsheet sources` for their history", failed, len(reports))}
+		return &exitError{code: exitFailed, msg: fmt.Sprintf("%d of %s failed; see the result column above, and `broadsheet sources` for their history", failed, plural(len(reports), "source", "sources"))}
 	}
 	return nil
 }
@@ -80,8 +92,8 @@ func printFetchTable(w io.Writer, reports []feeds.Report) (failed int) {
 	var n, upd, notMod int
 	for _, r := range reports {
 		status := "-"
-		if r.Status != 0 {
-			status = fmt.Sprint(r.Status)
+		if code := reportStatus(r); code != 0 {
+			status = fmt.Sprint(code)
 		}
 		result := "ok"
 		switch {
@@ -99,14 +111,28 @@ func printFetchTable(w io.Writer, reports []feeds.Report) (failed int) {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", r.Source, status, r.New, r.Updated, r.Unchanged, result)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\n%d sources: %d ok (%d not modified), %d failed; %d new items, %d updated.\n",
-		len(reports), len(reports)-failed, notMod, failed, n, upd)
+	fmt.Fprintf(w, "\n%s: %d ok (%d not modified), %d failed; %s, %d updated.\n",
+		plural(len(reports), "source", "sources"), len(reports)-failed, notMod, failed, plural(n, "new item", "new items"), upd)
 	return failed
+}
+
+// reportStatus is r's HTTP status, that of a failed fetch included; 0 when
+// no answer came.
+func reportStatus(r feeds.Report) int {
+	if r.Status != 0 {
+		return r.Status
+	}
+	var fe *feeds.FetchError
+	if errors.As(r.Err, &fe) {
+		return fe.Status
+	}
+	return 0
 }
 
 // errText prefers a FetchError's reason, written for people.
 func errText(err error) string {
-	if fe, ok := err.(*feeds.FetchError); ok && fe.Reason != "" {
+	var fe *feeds.FetchError
+	if errors.As(err, &fe) && fe.Reason != "" {
 		return fe.Reason
 	}
 	return err.Error()

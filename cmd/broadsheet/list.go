@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/broadsheet/broadsheet/config"
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/store"
 )
@@ -28,7 +30,7 @@ func (m *Main) cmdSourcesList(ctx context.Context, fs *flag.FlagSet, args []stri
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	a, cfg, err := m.open(ctx)
+	a, cfg, err := m.openQuiet(ctx)
 	if err != nil {
 		return err
 	}
@@ -65,7 +67,7 @@ func (m *Main) cmdItems(ctx context.Context, fs *flag.FlagSet, args []string) er
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	a, _, err := m.open(ctx)
+	a, _, err := m.openQuiet(ctx)
 	if err != nil {
 		return err
 	}
@@ -80,6 +82,9 @@ func (m *Main) cmdItems(ctx context.Context, fs *flag.FlagSet, args []string) er
 	arts, err := a.store.Articles(ctx, f)
 	if err != nil {
 		return err
+	}
+	if len(arts) == 0 && !*asJSON {
+		return m.noItems(ctx, a, *since, *source)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(m.Stdout)
@@ -96,6 +101,42 @@ func (m *Main) cmdItems(ctx context.Context, fs *flag.FlagSet, args []string) er
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", x.Published.Local().Format("2006-01-02 15:04"), x.Source, x.Kind, truncate(x.Title, 90))
 	}
 	return tw.Flush()
+}
+
+// noItems says why `items` lists nothing: nothing stored yet, or nothing
+// the filters let through.
+func (m *Main) noItems(ctx context.Context, a *app, since time.Duration, source string) error {
+	c, err := a.store.SourceCounts(ctx)
+	if err != nil {
+		return err
+	}
+	all, err := a.store.Articles(ctx, store.ArticleFilter{Limit: 1})
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(all) == 0 && c.Failing > 0:
+		which, their := fmt.Sprintf("%d of %d sources", c.Failing, c.Sources), "their"
+		switch {
+		case c.Sources == 1:
+			which, their = "the one source", "its"
+		case c.Failing == c.Sources:
+			which = fmt.Sprintf("all %d sources", c.Sources)
+		}
+		fmt.Fprintf(m.Stdout, "No items stored yet: %s failed at %s last poll; `broadsheet sources` says why.\n", which, their)
+	case len(all) == 0:
+		fmt.Fprintln(m.Stdout, "No items stored yet: `broadsheet fetch` polls the sources now, or `broadsheet run` on their schedules.")
+	default:
+		var what []string
+		if source != "" {
+			what = append(what, fmt.Sprintf("from %q", source))
+		}
+		if since > 0 {
+			what = append(what, "published within "+config.FormatDuration(since))
+		}
+		fmt.Fprintf(m.Stdout, "No items %s (others are stored: try without the filter).\n", strings.Join(what, " "))
+	}
+	return nil
 }
 
 // item is the JSON form of an article in `items --json`.

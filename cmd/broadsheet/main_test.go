@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -188,7 +189,11 @@ func TestMain_FetchFailure(t *testing.T) {
 	if !strings.Contains(r.stdout, "Broken") || !strings.Contains(r.stdout, "404") || !strings.Contains(r.stdout, "1 failed") {
 		t.Fatalf("table does not report the failing source:\n%s", r.stdout)
 	}
-	if !strings.Contains(r.stdout, "Feed 0") || !strings.Contains(r.stdout, "1 new items") {
+	// The failed row shows the HTTP status the server answered.
+	if !regexp.MustCompile(`(?m)^Broken\s+404\s+0\s+0\s+0\s+failed: the server answered 404`).MatchString(r.stdout) {
+		t.Errorf("the failed row lacks its HTTP status:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, "Feed 0") || !strings.Contains(r.stdout, "; 1 new item, 0 updated.") {
 		t.Fatalf("the failing source held back the other:\n%s", r.stdout)
 	}
 }
@@ -209,6 +214,9 @@ func TestMain_Check(t *testing.T) {
 	r = runMain(t, context.Background(), nil, "check", "--config", "../../config.yaml")
 	if r.code != 0 {
 		t.Fatalf("check on the shipped config.yaml: exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, ", 1 recipient)") {
+		t.Errorf("check says the shipped digest's one recipient in the plural:\n%s", r.stdout)
 	}
 }
 

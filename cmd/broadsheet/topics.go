@@ -209,7 +209,7 @@ func (m *Main) cmdTopics(ctx context.Context, fs *flag.FlagSet, args []string) e
 	default:
 		return &exitError{code: exitUsage, msg: fmt.Sprintf("topics: --kind %q: want story or configured", *kind)}
 	}
-	a, cfg, err := m.open(ctx)
+	a, cfg, err := m.openQuiet(ctx)
 	if err != nil {
 		return err
 	}
@@ -317,7 +317,7 @@ func writeTopicsText(w io.Writer, gs []store.TopicGroup, arts map[string]feeds.A
 			fmt.Fprintf(w, "    %s%*s  %s  %s\n", termText(x.Source), pad, "", x.Published.Local().Format("2006-01-02 15:04"), truncate(termText(x.Title), 90))
 		}
 	}
-	fmt.Fprintf(w, "\n%d groups among the items published in the last %s.\n", len(gs), formatWindow(window))
+	fmt.Fprintf(w, "\n%s among the items published in the last %s.\n", plural(len(gs), "group", "groups"), formatWindow(window))
 }
 
 // termText is feed text made safe for a terminal: one line, without

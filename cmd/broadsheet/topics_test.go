@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -342,7 +343,7 @@ func TestTopicAdapters(t *testing.T) {
 	}
 	defer st.Close()
 	ts := st
-	asg, err := newAssigner(cfg, ts, "test", newLogger(os.Stderr, cfg.Log))
+	asg, err := newAssigner(cfg, ts, "test", newLogger(os.Stderr, cfg.Log, slog.LevelDebug))
 	if err != nil {
 		t.Fatal(err)
 	}
