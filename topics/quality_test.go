@@ -1,81 +1,15 @@
 package topics
 
 import (
-	"encoding/csv"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 	"unicode"
-
-	"github.com/broadsheet/broadsheet/feeds"
-	"github.com/broadsheet/broadsheet/internal/testcorpus"
 )
-
-// labelled is one corpus headline with its true story.
-type labelled struct {
-	a     feeds.Article
-	story string
-}
-
-func loadStories(t testing.TB) []labelled {
-	t.Helper()
-	dir := testcorpus.Dir(t, "stories")
-	f, err := os.Open(filepath.Join(dir, "uci-news-dev.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	head, err := r.Read()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, h := range head {
-		col[h] = i
-	}
-	for _, h := range []string{"id", "title", "url", "publisher", "story", "timestamp"} {
-		if _, ok := col[h]; !ok {
-			t.Fatalf("corpus lacks column %q", h)
-		}
-	}
-	var out []labelled
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		ms, err := strconv.ParseInt(rec[col["timestamp"]], 10, 64)
-		if err != nil {
-			t.Fatalf("row %s: %v", rec[col["id"]], err)
-		}
-		a := feeds.Article{
-			Source:    rec[col["publisher"]],
-			Identity:  rec[col["id"]],
-			Link:      rec[col["url"]],
-			Title:     rec[col["title"]],
-			Published: time.UnixMilli(ms).UTC(),
-		}
-		a.ID = feeds.ArticleID(a.Source, a.Identity)
-		out = append(out, labelled{a: a, story: rec[col["story"]]})
-	}
-	// Rows are sorted by timestamp; make sure of it, keeping file order on ties.
-	for i := 1; i < len(out); i++ {
-		if out[i].a.Published.Before(out[i-1].a.Published) {
-			t.Fatalf("corpus rows not in timestamp order at %d", i)
-		}
-	}
-	return out
-}
 
 // scores are clustering quality figures against the true stories.
 type scores struct {
@@ -198,7 +132,7 @@ const tableHead = "method                                   groups  B3 P    B3 R
 // file, and precision >= 0.9 on each half run on its own. Run with -v for
 // the table.
 func TestQuality_Stories(t *testing.T) {
-	items := loadStories(t)
+	items := loadCorpus(t, "uci-news-dev.csv")
 	truth := truths(items)
 	stories := map[string]bool{}
 	for _, s := range truth {
@@ -267,4 +201,70 @@ func TestQuality_Stories(t *testing.T) {
 			t.Errorf("%s: B-cubed precision %.3f, want >= 0.9", name, s.P)
 		}
 	}
+}
+
+// regimeRuns are the corpora as the quality goals name them: the dense
+// wire file as it is, and the few-outlets file laid out three ways.
+func regimeRuns(t *testing.T) (names []string, sets map[string][]labelled) {
+	sets = map[string][]labelled{"uci-news-dev": loadCorpus(t, "uci-news-dev.csv")}
+	names = []string{"uci-news-dev"}
+	basil := loadCorpus(t, "basil-dev.csv")
+	for _, rg := range basilRegimes {
+		n := "basil " + rg.name
+		sets[n] = layout(basil, rg)
+		names = append(names, n)
+	}
+	return names, sets
+}
+
+// regimeFloors are the figures each regime must keep (B-cubed F1 and
+// precision), set just under the worst of three fetch orders today, so
+// that a regression fails. The goals of issue 11 (F1 >= 0.90 at precision >=
+// 0.93 everywhere) are printed beside them; see the closing note for
+// what is missing.
+var regimeFloors = map[string][2]float64{
+	"uci-news-dev": {0.84, 0.86},
+	"basil packed": {0.63, 0.55},
+	"basil sparse": {0.76, 0.94},
+	"basil thin":   {0.76, 0.96},
+}
+
+// TestQuality_Regimes streams each regime as fetch and the assigner would
+// (polls every 15 minutes, sources fetched in a shuffled order, items
+// taken by (FirstSeen, ID), the clusterer evicted to each item's
+// FirstSeen before Add, merges followed) under three fetch orders, and
+// prints B-cubed P/R/F1 and ARI per regime and order, and whether the
+// fetch orders gave the same groups.
+func TestQuality_Regimes(t *testing.T) {
+	names, sets := regimeRuns(t)
+	const orders = 3
+	lines := []string{tableHead}
+	for _, n := range names {
+		items := sets[n]
+		var first []string
+		same := true
+		worst := scores{F1: 2, P: 2}
+		for seed := uint64(1); seed <= orders; seed++ {
+			arr := arrive(items, 15*time.Minute, rand.New(rand.NewPCG(seed, 11)))
+			got := partition(items, stream(NewClusterer(Options{}), arr))
+			s := evaluate(got, truths(items))
+			lines = append(lines, row(fmt.Sprintf("%s, fetch order %d", n, seed), s))
+			if first == nil {
+				first = got
+			} else if !samePartition(first, got) {
+				same = false
+			}
+			worst.F1, worst.P = min(worst.F1, s.F1), min(worst.P, s.P)
+		}
+		goal := "met"
+		if worst.F1 < 0.90 || worst.P < 0.93 {
+			goal = "NOT met"
+		}
+		lines = append(lines, fmt.Sprintf("  %s: same groups under every fetch order: %v; goal F1>=0.90 at P>=0.93: %s", n, same, goal))
+		if f := regimeFloors[n]; worst.F1 < f[0] || worst.P < f[1] {
+			t.Errorf("%s: worst B-cubed F1 %.3f, precision %.3f over %d fetch orders; want F1 >= %.2f and precision >= %.2f",
+				n, worst.F1, worst.P, orders, f[0], f[1])
+		}
+	}
+	t.Log("\n" + strings.Join(lines, "\n"))
 }
