@@ -91,6 +91,9 @@ type analyzer struct {
 	st    stats
 	acc   map[string]*rawTerm
 	order []string // terms in the order first seen, for a deterministic result
+	// named holds the words of names written under an alias ("united",
+	// "kingdom" of "UK"), so that the URL slug does not bring them back.
+	named map[string]bool
 }
 
 // terms returns the accumulated terms in the order first seen.
@@ -151,7 +154,7 @@ func (z *analyzer) slug(link string) {
 			continue
 		}
 		term := z.st.stem(w)
-		if z.acc[term] != nil { // in the title, or repeated in the URL
+		if z.acc[term] != nil || z.named[term] { // in the title, or repeated in the URL
 			continue
 		}
 		wt := z.p.urlW
@@ -218,6 +221,7 @@ type runName struct {
 	term string
 	cap  bool
 	lead bool // a stop word that leads a name ("New" York): no term of its own
+	abbr bool // an initial ("N." of "N. Korea"): no term of its own
 }
 
 // push adds n to the run, after the lead and pending word waiting for it.
@@ -239,26 +243,86 @@ func (s *textScan) flush() {
 	z, fw := s.z, s.fw
 	s.lead = ""
 	if s.pending.term != "" {
-		z.add(s.pending.term, fw, s.pending.cap, false)
+		if canon, ok := aliases[s.pending.term]; ok {
+			s.alias(canon)
+		} else {
+			z.add(s.pending.term, fw, s.pending.cap, false)
+		}
 		s.pending = runName{}
 	}
 	switch {
 	case len(s.run) == 1:
-		z.add(s.run[0].term, fw*z.p.entity, s.run[0].cap, false)
+		s.flushOne()
+		return
 	case len(s.run) > 1:
 		words := make([]string, len(s.run))
 		for i, n := range s.run {
 			words[i] = n.term
 		}
 		whole := strings.Join(words, " ")
+		if canon, ok := aliases[whole]; ok {
+			for _, w := range words {
+				s.z.name(w)
+			}
+			s.run = s.run[:0]
+			s.alias(canon)
+			return
+		}
+		if len(s.run) == 2 && s.run[0].abbr {
+			// "N. Korea" unknown: the initial says too little alone.
+			s.run = s.run[1:]
+			s.flushOne()
+			return
+		}
 		for _, n := range s.run {
-			if !n.lead {
+			if !n.lead && !n.abbr {
 				z.addPart(n.term, whole, fw*z.p.runWord, n.cap)
 			}
 		}
 		z.add(whole, fw*z.p.entity, false, false)
 	}
 	s.run = s.run[:0]
+}
+
+// name records a word written as part of an aliased name.
+func (z *analyzer) name(w string) {
+	if z.named == nil {
+		z.named = map[string]bool{}
+	}
+	z.named[w] = true
+}
+
+// flushOne adds the run's single name, under the name it is an alias of
+// if it is one.
+func (s *textScan) flushOne() {
+	n := s.run[0]
+	s.run = s.run[:0]
+	if n.abbr {
+		return
+	}
+	if canon, ok := aliases[n.term]; ok {
+		s.alias(canon)
+		return
+	}
+	s.z.add(n.term, s.fw*s.z.p.entity, n.cap, false)
+}
+
+// alias adds the name canon (see aliases) as if the text had written it:
+// one boosted term, with its words as parts when it has several.
+func (s *textScan) alias(canon []string) {
+	z, fw := s.z, s.fw
+	whole := strings.Join(canon, " ")
+	if r := z.acc[whole]; r != nil && !r.comp {
+		// Named again another way ("US ... Washington"): one entity, not
+		// twice the evidence.
+		return
+	}
+	if len(canon) > 1 {
+		for _, w := range canon {
+			z.addPart(w, whole, fw*z.p.runWord, false)
+		}
+	}
+	z.add(whole, fw*z.p.entity, false, false)
 }
 
 // token reads the next token.
@@ -288,6 +352,10 @@ func (s *textScan) token(t token) {
 // any other word ends it and counts on its own.
 func (s *textScan) word(t token) {
 	z := s.z
+	if t.abbr && s.style != allCaps {
+		s.pushName(runName{term: t.text, abbr: true}, false)
+		return
+	}
 	if len(t.text) < 2 {
 		s.flush()
 		return

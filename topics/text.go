@@ -30,6 +30,7 @@ type token struct {
 	start bool // first word of the text or of a sentence or clause
 	brk   bool // punctuation other than a hyphen comes before it: names end there
 	poss  bool // a possessive "'s" was dropped from it: a name ends there
+	abbr  bool // a capital initial with its dot ("N." of "N. Korea"): the name goes on
 }
 
 // stripMarks decomposes s (NFKD, which also folds compatibility forms such
@@ -141,6 +142,11 @@ func tokenize(s string) []token {
 			}
 			if t, ok := makeToken(rs[i:j]); ok {
 				t.start, t.brk = start, brk
+				if isInitial(rs, i, j) {
+					// "N. Korea": the dot abbreviates, it ends no sentence.
+					t.abbr = true
+					j++
+				}
 				toks = append(toks, t)
 				start, brk = false, false
 			}
@@ -162,6 +168,13 @@ func tokenize(s string) []token {
 		}
 	}
 	return toks
+}
+
+// isInitial reports a single capital letter rs[i:j] followed by a dot, a
+// space and another capital: an initial of a name ("N. Korea", "John F.
+// Kennedy"), not the end of a sentence.
+func isInitial(rs []rune, i, j int) bool {
+	return j == i+1 && unicode.IsUpper(rs[i]) && j+2 < len(rs) && rs[j] == '.' && rs[j+1] == ' ' && unicode.IsUpper(rs[j+2])
 }
 
 // dottedAcronym reads single letters followed by dots ("U.S.", "U.K")

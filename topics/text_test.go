@@ -308,3 +308,31 @@ func (k knownNames) capitalized(term string) (int, int) {
 	return 0, 0
 }
 func (knownNames) stem(w string) string { return stem(w) }
+
+func TestAnalyze_Aliases(t *testing.T) {
+	p := defaultParams
+	for _, title := range []string{
+		"N. Korea fires missiles",
+		"North Korean missiles fired",
+		"DPRK fires missiles",
+		"Pyongyang fires missiles",
+		"North Korea fires missiles",
+	} {
+		raw, _ := analyze(feeds.Article{Title: title}, &p, noStats{})
+		found := false
+		for _, r := range raw {
+			if r.term == "north korea" && !r.comp {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%q: no term \"north korea\" in %v", title, raw)
+		}
+	}
+	raw, _ := analyze(feeds.Article{Title: "Washington Post wins award", Link: "https://x.example/washington-post-wins-award"}, &p, noStats{})
+	for _, r := range raw {
+		if r.term == "us" {
+			t.Errorf("\"Washington Post\" read as the US: %v", raw)
+		}
+	}
+}
