@@ -32,6 +32,8 @@ import (
 type Store interface {
 	store.TopicStore
 	store.Locks
+	// Articles lists articles matching f, newest published first.
+	Articles(ctx context.Context, f store.ArticleFilter) ([]feeds.Article, error)
 }
 
 // LockName is the lease the Assigner holds while it assigns topics.
@@ -75,10 +77,11 @@ type Assigner struct {
 	opts   Options
 	window time.Duration
 
-	rmu     sync.Mutex // guards matcher, rules and reset
-	matcher *topics.Matcher
-	rules   []topics.Rule
-	reset   bool // the rules changed: match the window's articles again
+	rmu      sync.Mutex // guards matcher, rules, rulesGen and reset
+	matcher  *topics.Matcher
+	rules    []topics.Rule
+	rulesGen int  // counts changes of rules, for DataVersion
+	reset    bool // the rules changed: match the window's articles again
 
 	mu        sync.Mutex        // serializes passes; guards what follows
 	clusterer *topics.Clusterer // nil until rebuilt, and after a failed save
@@ -137,6 +140,7 @@ func (a *Assigner) SetRules(rules []topics.Rule) error {
 		return nil
 	}
 	a.matcher, a.rules, a.reset = m, slices.Clone(rules), true
+	a.rulesGen++
 	return nil
 }
 

@@ -13,9 +13,9 @@ const (
 // Topic names a group of articles, configured or found, for listings,
 // feeds and digests.
 type Topic struct {
-	Slug  string
-	Label string // the configured name, or the story's most central headline
-	Kind  Kind
+	Slug  string `json:"slug"`
+	Label string `json:"label"` // the configured name, or the story's most central headline
+	Kind  Kind   `json:"kind"`
 }
 
 // Topic returns the cluster as a Topic.
