@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"io"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/topics"
 )
 
 // allPaths lists every path the fixture handler serves.
@@ -44,7 +46,7 @@ func TestHandler_Stable(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := fixtureOptions()
-	opts.Groups = fixtureGroups(st.arts)
+	opts.Groups = fixtureGroups(st)
 	opts.Now = func() time.Time { return now.Add(17 * time.Minute) } // another replica, another moment
 	h2 := New(st, opts)
 	if err := h2.Refresh(context.Background()); err != nil {
@@ -185,9 +187,15 @@ func hostile() feeds.Article {
 // element, no event handler attribute, no javascript: URL, neither in the
 // feeds' XML or JSON nor in the HTML they carry, nor in the page.
 func TestHandler_XSS(t *testing.T) {
-	st := &memStore{arts: append(fixtureArticles(), hostile())}
+	// A second outlet on the story, so that it has a feed and a page.
+	also := hostile()
+	also.Source, also.ID, also.StoryKey = "The Bugle", feeds.ArticleID("The Bugle", "evil-2"), "evil-2"
+	also.Published = also.Published.Add(-time.Minute)
+	st := &memStore{arts: append(fixtureArticles(), hostile(), also)}
 	opts := fixtureOptions()
-	opts.Groups = fixedGroups{{Slug: "evil", Label: `<script>alert("label")</script>Evil <b onmouseover=alert(14)>topic</b>`, Kind: GroupStory, ArticleIDs: []string{hostile().ID}}}
+	opts.Groups = newGroups(st,
+		members("evil-topic", `<script>alert("topic")</script>Evil <b onmouseover=alert(15)>topic</b>`, topics.KindConfigured, hostile().ID),
+		members("evil", `<script>alert("label")</script>Evil <b onmouseover=alert(14)>topic</b>`, topics.KindStory, hostile().ID, also.ID))
 	h := New(st, opts)
 	if err := h.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
@@ -196,7 +204,7 @@ func TestHandler_XSS(t *testing.T) {
 		t.Run(strings.TrimPrefix(p, "/"), func(t *testing.T) {
 			b := body(t, get(t, h, "GET", p, nil))
 			switch {
-			case p == "/" || p == "/index.html":
+			case p == "/" || strings.HasSuffix(p, ".html") || strings.HasPrefix(p, "/topics/") && path.Ext(p) == "":
 				checkHTML(t, "page", string(b))
 			case strings.HasSuffix(p, ".json"):
 				var v any
@@ -219,9 +227,11 @@ func TestHandler_XSS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(f.Items) != 1 {
-			t.Fatalf("%d items, want 1", len(f.Items))
+		i := slices.IndexFunc(f.Items, func(it *gofeed.Item) bool { return it.GUID == idPrefix+hostile().ID })
+		if i < 0 {
+			t.Fatalf("the story's feed lacks the hostile item")
 		}
+		f.Items[0] = f.Items[i]
 		if got, want := f.Items[0].Title, "Breaking news"; got != want {
 			t.Errorf("title = %q, want %q", got, want)
 		}
@@ -367,4 +377,72 @@ func walkJSON(v any, key string, f func(key, s string)) {
 	case string:
 		f(key, v)
 	}
+}
+
+// TestHandler_PageStories checks the front page against the read model:
+// the configured topic's card holds the story of three outlets as one
+// block with every outlet, the story has no card of its own, and no item's
+// headline or link appears twice.
+func TestHandler_PageStories(t *testing.T) {
+	h, _ := newFixture(t)
+	doc := parseHTML(t, body(t, get(t, h, "GET", "/", nil)))
+	arts := fixtureArticles()
+	links, texts := map[string]int{}, map[string]int{}
+	var climate *html.Node
+	cards := 0
+	walk(doc, func(n *html.Node) {
+		if n.Type != html.ElementNode {
+			return
+		}
+		switch {
+		case n.Data == "a":
+			links[attr(n, "href")]++
+		case n.Data == "section" && strings.Contains(attr(n, "class"), "topic"):
+			cards++
+			if attr(n, "id") == "topic-climate" {
+				climate = n
+			}
+		case n.Data == "h2" || n.Data == "h3" || n.Data == "p" && attr(n, "class") == "headline":
+			texts[textOf(n)]++
+		}
+	})
+	for _, a := range arts {
+		if a.Link != "" && links[a.Link] > 1 {
+			t.Errorf("page links %s %d times, want once", a.Link, links[a.Link])
+		}
+		if texts[a.Title] > 1 {
+			t.Errorf("page shows the headline %q %d times, want once", a.Title, texts[a.Title])
+		}
+	}
+	if climate == nil {
+		t.Fatal("no card for the configured topic climate")
+	}
+	var outlets []string
+	walk(climate, func(n *html.Node) {
+		if n.Type == html.ElementNode && slices.Contains(strings.Fields(attr(n, "class")), "outlet") {
+			outlets = append(outlets, textOf(n))
+		}
+	})
+	slices.Sort(outlets)
+	if want := []string{"Daily Planet", "Opinion Weekly", "The Bugle"}; !slices.Equal(outlets, want) {
+		t.Errorf("the climate card's story shows outlets %q, want %q", outlets, want)
+	}
+	if links[h.abs("topics/summit-talks")] != 1 {
+		t.Errorf("page links the story's page %d times, want once (from its block in the topic)", links[h.abs("topics/summit-talks")])
+	}
+	// Climate, the storm story, the other stories.
+	if cards != 3 {
+		t.Errorf("%d cards, want 3", cards)
+	}
+}
+
+// textOf is n's text, spaces collapsed.
+func textOf(n *html.Node) string {
+	var b strings.Builder
+	walk(n, func(c *html.Node) {
+		if c.Type == html.TextNode {
+			b.WriteString(c.Data)
+		}
+	})
+	return strings.Join(strings.Fields(b.String()), " ")
 }

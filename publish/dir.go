@@ -11,10 +11,12 @@ import (
 )
 
 // WriteDir refreshes and writes every output into dir for static hosting:
-// feed.atom, feed.rss, feed.json, editorials.*, topics/{slug}.*,
-// sources/{slug}.*, opml.xml and index.html. Each file is replaced
-// atomically; feeds left in topics/ and sources/ by an earlier run whose
-// topic or source is gone are removed. Other files in dir are left alone.
+// feed.atom, feed.rss, feed.json, editorials.*, topics/{slug}.* (the
+// topic's page as topics/{slug}.html, which static hosts such as GitHub
+// Pages serve at /topics/{slug} too), sources/{slug}.*, opml.xml and
+// index.html. Each file is replaced atomically; files left in topics/ and
+// sources/ by an earlier run whose topic or source is gone are removed.
+// Other files in dir are left alone.
 func (h *Handler) WriteDir(ctx context.Context, dir string) error {
 	if err := h.Refresh(ctx); err != nil {
 		return err
@@ -39,7 +41,7 @@ func (h *Handler) WriteDir(ctx context.Context, dir string) error {
 		for _, de := range ents {
 			path := filepath.Join(dir, sub, de.Name())
 			ext := filepath.Ext(de.Name())
-			if de.Type().IsRegular() && !keep[path] && (ext == ".atom" || ext == ".rss" || ext == ".json") {
+			if de.Type().IsRegular() && !keep[path] && (ext == ".atom" || ext == ".rss" || ext == ".json" || sub == "topics" && ext == ".html") {
 				if err := os.Remove(path); err != nil {
 					return fmt.Errorf("remove stale %s: %w", path, err)
 				}

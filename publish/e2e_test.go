@@ -65,7 +65,7 @@ func TestE2E_SQLite(t *testing.T) {
 
 	newHandler := func(db *sqlite.DB, now time.Time) *Handler {
 		opts := fixtureOptions()
-		opts.Groups = fixtureGroups(fixtureArticles())
+		opts.Groups = fixtureGroups(db)
 		opts.Now = func() time.Time { return now }
 		h := New(db, opts)
 		if err := h.Refresh(context.Background()); err != nil {
@@ -178,7 +178,7 @@ func TestE2E_Newsboat(t *testing.T) {
 	db := openSQLite(t, filepath.Join(dir, "broadsheet.db"))
 	seedSQLite(t, db, fixtureArticles())
 	opts := fixtureOptions()
-	opts.Groups = fixtureGroups(fixtureArticles())
+	opts.Groups = fixtureGroups(db)
 	h := New(db, opts)
 	if err := h.Refresh(context.Background()); err != nil {
 		t.Fatal(err)

@@ -54,9 +54,22 @@ func TestHandler_EmptyPage(t *testing.T) {
 			{Source: "Quiet Source", Active: true, LastAttempt: at(11, 50), LastSuccess: at(11, 50), LastStatus: 304},
 		}, []string{"all 4 sources answered, but with no items yet."}, []string{"failed"}},
 	}
+	old := article("Daily Planet", "dp-old", "Last month's news", "https://dailyplanet.example/old", now.Add(-30*24*time.Hour))
+	tests = append(tests, struct {
+		name   string
+		states []feeds.SourceState
+		want   []string
+		not    []string
+	}{"OutsideWindow", []feeds.SourceState{{Source: "Daily Planet", Active: true, LastAttempt: at(11, 50), LastSuccess: at(11, 50), LastStatus: 200}},
+		[]string{"none of the 1 item stored was published in the last 72h; the feeds list them all."},
+		[]string{"Last month's news", "no items yet"}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := New(&memStore{states: tt.states}, fixtureOptions())
+			st := &memStore{states: tt.states}
+			if tt.name == "OutsideWindow" {
+				st.arts = []feeds.Article{old}
+			}
+			h := New(st, fixtureOptions())
 			if err := h.Refresh(context.Background()); err != nil {
 				t.Fatal(err)
 			}

@@ -16,10 +16,14 @@ func TestHandler_Golden(t *testing.T) {
 		"/topics/summit-talks.atom", "/topics/summit-talks.rss", "/topics/summit-talks.json",
 		"/sources/the-bugle.atom",
 		"/opml", "/",
+		"/topics/climate", "/topics/summit-talks",
 	} {
 		name := strings.TrimPrefix(path, "/")
 		if name == "" {
 			name = "index.html"
+		}
+		if strings.HasPrefix(name, "topics/") && !strings.Contains(name, ".") {
+			name += ".html"
 		}
 		name = strings.ReplaceAll(name, "/", "_") + ".golden"
 		t.Run(name, func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/store"
+	"github.com/broadsheet/broadsheet/topics"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -111,11 +112,51 @@ func (v *versionedStore) DataVersion(ctx context.Context) (string, error) {
 	return v.version, nil
 }
 
-// fixedGroups is a Grouper returning the same groups every time.
-type fixedGroups []Group
+// articleLister is the part of a store storeGroups reads.
+type articleLister interface {
+	Articles(ctx context.Context, f store.ArticleFilter) ([]feeds.Article, error)
+}
 
-func (g fixedGroups) Groups(ctx context.Context, since time.Time) ([]Group, error) {
-	return g, nil
+// storeGroups answers the groups query as assign.Assigner does: the
+// store's articles, grouped by stored memberships, whose configured topics
+// are the configured ones, in order. set replaces the memberships, as
+// assigning topics again would.
+type storeGroups struct {
+	st      articleLister
+	mu      sync.Mutex
+	members []topics.Members
+}
+
+func newGroups(st articleLister, ms ...topics.Members) *storeGroups {
+	return &storeGroups{st: st, members: ms}
+}
+
+func (g *storeGroups) set(ms ...topics.Members) {
+	g.mu.Lock()
+	g.members = ms
+	g.mu.Unlock()
+}
+
+func (g *storeGroups) Groups(ctx context.Context, q topics.Query) ([]topics.Group, error) {
+	arts, err := g.st.Articles(ctx, store.ArticleFilter{PublishedSince: q.PublishedSince})
+	if err != nil {
+		return nil, err
+	}
+	g.mu.Lock()
+	ms := slices.Clone(g.members)
+	g.mu.Unlock()
+	var conf []topics.Topic
+	for _, m := range ms {
+		if m.Kind == topics.KindConfigured {
+			conf = append(conf, m.Topic)
+		}
+	}
+	return topics.Build(arts, ms, conf, q), nil
+}
+
+// members is a stored topic and its articles' ids.
+func members(slug, label string, kind topics.Kind, ids ...string) topics.Members {
+	return topics.Members{Topic: topics.Topic{Slug: slug, Label: label, Kind: kind}, ArticleIDs: ids}
 }
 
 var errGroups = errors.New("groups unavailable")
@@ -184,13 +225,19 @@ func fixtureArticles() []feeds.Article {
 	return []feeds.Article{a1, a2, a3, a4, a5, a6, a7}
 }
 
-func fixtureGroups(arts []feeds.Article) fixedGroups {
-	return fixedGroups{
-		{Slug: "climate", Label: "Climate", Kind: GroupConfigured, ArticleIDs: []string{arts[0].ID, arts[2].ID}},
-		{Slug: "summit-talks", Label: "Summit talks", Kind: GroupStory, ArticleIDs: []string{arts[0].ID, arts[1].ID, arts[2].ID}},
-		{Slug: "korean-peninsula", Label: "Korean Peninsula", Kind: GroupConfigured},
+// fixtureMembers are the topics of fixtureArticles: a configured topic
+// matching two of the summit story's three items, the story, and a
+// configured topic matching nothing.
+func fixtureMembers() []topics.Members {
+	arts := fixtureArticles()
+	return []topics.Members{
+		members("climate", "Climate", topics.KindConfigured, arts[0].ID, arts[2].ID),
+		members("summit-talks", "Summit ends without a deal", topics.KindStory, arts[0].ID, arts[1].ID, arts[2].ID),
+		members("korean-peninsula", "Korean Peninsula", topics.KindConfigured),
 	}
 }
+
+func fixtureGroups(st articleLister) *storeGroups { return newGroups(st, fixtureMembers()...) }
 
 func fixtureStates() []feeds.SourceState {
 	return []feeds.SourceState{
@@ -216,7 +263,7 @@ func newFixture(t *testing.T) (*Handler, *memStore) {
 	arts := fixtureArticles()
 	st := &memStore{arts: arts, states: fixtureStates()}
 	opts := fixtureOptions()
-	opts.Groups = fixtureGroups(arts)
+	opts.Groups = fixtureGroups(st)
 	h := New(st, opts)
 	if err := h.Refresh(context.Background()); err != nil {
 		t.Fatalf("Refresh: %v", err)

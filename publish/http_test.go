@@ -11,9 +11,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/topics"
 )
 
 func TestHandler_ServeHTTP(t *testing.T) {
@@ -74,7 +74,9 @@ func TestHandler_ServeHTTP(t *testing.T) {
 		{"UnknownTopic", "GET", "/topics/nope.atom", nil, 404, "", false, false},
 		{"UnknownSource", "GET", "/sources/nope.rss", nil, 404, "", false, false},
 		{"UnknownFormat", "GET", "/feed.xml", nil, 404, "", false, false},
-		{"TopicWithoutFormat", "GET", "/topics/climate", nil, 404, "", false, false},
+		{"TopicPage", "GET", "/topics/climate", nil, 200, "text/html; charset=utf-8", false, false},
+		{"TopicPageFile", "GET", "/topics/summit-talks.html", nil, 200, "text/html; charset=utf-8", false, false},
+		{"UnknownTopicPage", "GET", "/topics/nope", nil, 404, "", false, false},
 		{"PathTraversal", "GET", "/topics/../feed.atom.gz", nil, 404, "", false, false},
 		{"Post", "POST", "/feed.atom", nil, 405, "", false, false},
 	}
@@ -288,7 +290,7 @@ func TestHandler_RefreshKeepsSnapshotOnError(t *testing.T) {
 
 type failingGroups struct{ fail bool }
 
-func (g *failingGroups) Groups(ctx context.Context, since time.Time) ([]Group, error) {
+func (g *failingGroups) Groups(ctx context.Context, q topics.Query) ([]topics.Group, error) {
 	if g.fail {
 		return nil, errGroups
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/sanitize"
 	"github.com/broadsheet/broadsheet/store"
+	"github.com/broadsheet/broadsheet/topics"
 )
 
 // idPrefix starts every entry id. It is a fixed tag URI (RFC 4151) rather
@@ -70,11 +71,17 @@ type topicRef struct {
 	Slug, Label, Kind string
 }
 
-// group is a topic with its entries, newest first.
-type group struct {
+// topicFeed is a configured topic or a story with its entries, newest
+// first: its feeds and its page.
+type topicFeed struct {
 	topicRef
 	Entries []*entry
 	Outlets int // distinct outlets among Entries
+	// Group is the configured topic's group, or a group holding only the
+	// story, as the page shows it; its labels are plain.
+	Group topics.Group
+	// In are the configured topics holding the story; nil for a topic.
+	In []topicRef
 }
 
 // sourceFeed is a configured source with its entries.
@@ -112,7 +119,15 @@ type data struct {
 	Combined   []*entry
 	Editorials []*entry
 	Sources    []sourceFeed
-	Groups     []group // in page order: most outlets first
+	// Topics are the configured topics, in configuration order, then the
+	// stories several outlets cover, each once.
+	Topics []topicFeed
+	// Page is the groups as the page shows them: each story once (see
+	// topics.Distinct), labels plain, slugs those of Topics or empty.
+	Page []topics.Group
+	// entries are the prepared entries of the groups' items, by article
+	// id.
+	entries map[string]*entry
 	// States are the configured sources' polling states, in configuration
 	// order (one never synced has only its name), for the page's empty
 	// state; Counts sums up the store's active sources, as SourceCounts
@@ -133,22 +148,34 @@ func (h *Handler) load(ctx context.Context) (*data, error) {
 	if err != nil {
 		return nil, fmt.Errorf("source states: %w", err)
 	}
-	var groups []Group
+	var groups []topics.Group
+	q := topics.Query{PublishedSince: now.Add(-h.opts.Window)}
 	if h.opts.Groups != nil {
 		var err error
-		if groups, err = h.opts.Groups.Groups(ctx, now.Add(-h.opts.Window)); err != nil {
+		if groups, err = h.opts.Groups.Groups(ctx, q); err != nil {
 			return nil, fmt.Errorf("topic groups: %w", err)
 		}
+	} else {
+		// No topics: the window's items, stories only by shared links.
+		arts, err := h.store.Articles(ctx, store.ArticleFilter{PublishedSince: q.PublishedSince})
+		if err != nil {
+			return nil, err
+		}
+		groups = topics.Build(arts, nil, nil, q)
 	}
 	p := newPreparer(h.opts.Sources, h.prepared)
 	defer func() { h.prepared = p.cache }()
 
 	// Topic groups first, with one query for all their articles: entries
 	// carry their topics as categories in every output.
-	groups = cleanGroups(groups)
+	groups, feedsOf := cleanGroups(groups)
 	var ids []string
 	for _, g := range groups {
-		ids = append(ids, g.ArticleIDs...)
+		for _, st := range g.Stories {
+			for _, it := range slices.Concat(st.Items, st.More) {
+				ids = append(ids, it.ID)
+			}
+		}
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
@@ -162,23 +189,25 @@ func (h *Handler) load(ctx context.Context) (*data, error) {
 			byID[a.ID] = a
 		}
 	}
-	members := make([][]feeds.Article, len(groups))
-	for i, g := range groups {
-		ref := topicRef{Slug: g.Slug, Label: g.Label, Kind: g.Kind}
-		for _, id := range g.ArticleIDs {
-			if a, ok := byID[id]; ok {
-				members[i] = append(members[i], a)
-				p.topics[id] = append(p.topics[id], ref)
+	members := make([][]feeds.Article, len(feedsOf))
+	for i, tf := range feedsOf {
+		for _, st := range tf.Group.Stories {
+			for _, it := range slices.Concat(st.Items, st.More) {
+				if a, ok := byID[it.ID]; ok {
+					members[i] = append(members[i], a)
+					p.topics[it.ID] = append(p.topics[it.ID], tf.topicRef)
+				}
 			}
 		}
 	}
-	for _, refs := range p.topics {
+	for id, refs := range p.topics {
 		sort.Slice(refs, func(i, j int) bool {
 			if refs[i].Kind != refs[j].Kind {
-				return refs[i].Kind == GroupConfigured
+				return refs[i].Kind == string(topics.KindConfigured)
 			}
 			return refs[i].Slug < refs[j].Slug
 		})
+		p.topics[id] = slices.CompactFunc(refs, func(a, b topicRef) bool { return a.Slug == b.Slug })
 	}
 
 	// The combined feeds read more than they show, since stories carried by
@@ -242,20 +271,22 @@ func (h *Handler) load(ctx context.Context) (*data, error) {
 	// Sources no longer configured drop out here.
 	h.kept = kept
 
-	for i, g := range groups {
-		es := dedup(p.entries(members[i]), n)
-		d.Groups = append(d.Groups, group{topicRef: topicRef{Slug: g.Slug, Label: g.Label, Kind: g.Kind}, Entries: es, Outlets: outlets(es)})
+	for i, tf := range feedsOf {
+		tf.Entries = dedup(p.entries(members[i]), n)
+		tf.Outlets = outlets(tf.Entries)
+		d.Topics = append(d.Topics, tf)
 	}
-	sort.SliceStable(d.Groups, func(i, j int) bool {
-		a, b := d.Groups[i], d.Groups[j]
-		if a.Outlets != b.Outlets {
-			return a.Outlets > b.Outlets
+	d.Page = topics.Distinct(groups)
+	d.entries = map[string]*entry{}
+	for _, g := range groups {
+		for _, st := range g.Stories {
+			for _, it := range slices.Concat(st.Items, st.More) {
+				if a, ok := byID[it.ID]; ok {
+					d.entries[it.ID] = p.entry(a, reuseKey(a))
+				}
+			}
 		}
-		if ta, tb := newest(a.Entries), newest(b.Entries); !ta.Equal(tb) {
-			return ta.After(tb)
-		}
-		return a.Slug < b.Slug
-	})
+	}
 	return d, nil
 }
 
@@ -283,31 +314,77 @@ func sameCounts(a, b store.SourceCounts) bool {
 		a.LastAttempt.Equal(b.LastAttempt) && a.LastSuccess.Equal(b.LastSuccess)
 }
 
-// cleanGroups normalizes slugs and drops groups whose slug is empty or
-// already taken, keeping the first.
-func cleanGroups(gs []Group) []Group {
-	out := make([]Group, 0, len(gs))
-	seen := map[string]bool{}
-	for _, g := range gs {
-		slug := feeds.Slugify(g.Slug)
+// cleanGroups makes the groups' labels plain text and their slugs URL
+// paths, and lists the topics with a feed and a page: every configured
+// topic, then every story with a slug, once each. A slug that is empty
+// once cleaned, or taken by an earlier topic, has no feed: the group and
+// the story keep an empty slug, so that nothing links to another's page.
+func cleanGroups(gs []topics.Group) ([]topics.Group, []topicFeed) {
+	out := make([]topics.Group, 0, len(gs))
+	var tfs []topicFeed
+	taken := map[string]string{} // slug → what took it: "c:" + configured slug, or "s:" + story slug
+	claim := func(raw, owner string) string {
+		slug := feeds.Slugify(raw)
 		if slug == "" {
-			slug = feeds.Slugify(g.Label)
+			return ""
 		}
-		if slug == "" || seen[slug] {
-			continue
+		if o, ok := taken[slug]; ok {
+			if o == owner {
+				return slug
+			}
+			return ""
 		}
-		seen[slug] = true
-		g.Slug = slug
-		if g.Label == "" {
-			g.Label = slug
-		}
+		taken[slug] = owner
+		return slug
+	}
+	stories := map[string]int{} // story slug → index in tfs
+	for _, g := range gs {
 		g.Label = plain(g.Label)
-		if g.Kind != GroupStory {
-			g.Kind = GroupConfigured
+		g.Stories = slices.Clone(g.Stories)
+		for i := range g.Stories {
+			st := &g.Stories[i]
+			st.Label = plain(st.Label)
+			if st.Slug != "" {
+				st.Slug = claim(st.Slug, "s:"+st.Slug)
+			}
+		}
+		switch g.Kind {
+		case topics.KindConfigured:
+			g.Slug = claim(g.Slug, "c:"+g.Slug)
+			if g.Label == "" {
+				g.Label = g.Slug
+			}
+		case topics.KindStory:
+			g.Slug = g.Stories[0].Slug
+			g.Label = g.Stories[0].Label
+		default:
+			g.Slug = ""
 		}
 		out = append(out, g)
 	}
-	return out
+	// Feeds: configured topics first, in order, then the stories.
+	for _, g := range out {
+		if g.Kind == topics.KindConfigured && g.Slug != "" {
+			tfs = append(tfs, topicFeed{topicRef: topicRef{Slug: g.Slug, Label: g.Label, Kind: string(topics.KindConfigured)}, Group: g})
+		}
+	}
+	for _, g := range out {
+		for _, st := range g.Stories {
+			if st.Slug == "" {
+				continue
+			}
+			i, ok := stories[st.Slug]
+			if !ok {
+				i = len(tfs)
+				stories[st.Slug] = i
+				tfs = append(tfs, topicFeed{topicRef: topicRef{Slug: st.Slug, Label: st.Label, Kind: string(topics.KindStory)}, Group: topics.StoryGroup(st)})
+			}
+			if g.Kind == topics.KindConfigured && g.Slug != "" {
+				tfs[i].In = append(tfs[i].In, topicRef{Slug: g.Slug, Label: g.Label, Kind: string(topics.KindConfigured)})
+			}
+		}
+	}
+	return out, tfs
 }
 
 // sourceArticles is one source's newest articles (at most FeedItems) as a

@@ -13,6 +13,7 @@ import (
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/store"
 	"github.com/broadsheet/broadsheet/store/sqlite"
+	"github.com/broadsheet/broadsheet/topics"
 )
 
 // countingStore is the real SQLite store, counting what a Refresh asks of
@@ -57,24 +58,6 @@ func (c *countingStore) take() (sources []string, states int) {
 	c.sources, c.states = nil, 0
 	slices.Sort(sources)
 	return sources, states
-}
-
-// settableGroups is a Grouper whose topics a test changes between Refreshes.
-type settableGroups struct {
-	mu     sync.Mutex
-	groups []Group
-}
-
-func (g *settableGroups) Groups(ctx context.Context, since time.Time) ([]Group, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return slices.Clone(g.groups), nil
-}
-
-func (g *settableGroups) set(gs ...Group) {
-	g.mu.Lock()
-	g.groups = gs
-	g.mu.Unlock()
 }
 
 // TestHandler_RefreshIncremental checks that a Refresh reads again only the
@@ -133,8 +116,7 @@ func TestHandler_RefreshIncremental(t *testing.T) {
 	}
 
 	cs := &countingStore{DB: db}
-	groups := &settableGroups{}
-	groups.set(Group{Slug: "budget", Label: "Budget", Kind: GroupConfigured, ArticleIDs: []string{item(0, 1).ID, item(3, 2).ID}})
+	groups := newGroups(db, members("budget", "Budget", topics.KindConfigured, item(0, 1).ID, item(3, 2).ID))
 	opts := fixtureOptions()
 	opts.Sources, opts.Groups = srcs, groups
 	opts.FeedItems = perSource - 1 // each source has more than a feed shows
@@ -255,8 +237,8 @@ func TestHandler_RefreshIncremental(t *testing.T) {
 	})
 	t.Run("TopicChange", func(t *testing.T) {
 		groups.set(
-			Group{Slug: "budget", Label: "Budget", Kind: GroupConfigured, ArticleIDs: []string{item(0, 1).ID}},
-			Group{Slug: "harbour-strike", Label: "Harbour strike", Kind: GroupStory, ArticleIDs: []string{item(5, 0).ID, item(6, 0).ID}},
+			members("budget", "Budget", topics.KindConfigured, item(0, 1).ID),
+			members("harbour-strike", "Harbour strike", topics.KindStory, item(5, 0).ID, item(6, 0).ID),
 		)
 		refresh(t, 3) // 3 left the budget, 5 and 6 joined the strike
 		sameAsFresh(t)

@@ -8,35 +8,33 @@ import (
 	"fmt"
 	"html/template"
 	"strings"
+	"time"
 
 	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/sanitize"
+	"github.com/broadsheet/broadsheet/topics"
 )
 
 //go:embed page.html
 var pageHTML string
 
 // pageTmpl is parsed once: a broken template fails every test at once.
-var pageTmpl = template.Must(template.New("page").Parse(pageHTML))
-
-// Page limits: the page is a front page, the feeds hold the rest.
-const (
-	pageItemsPerTopic = 6
-	pageLatest        = 30
-)
+var pageTmpl = template.Must(template.New("page.html").Parse(pageHTML))
 
 // pageCSS is the page's only style sheet, inline so that the page is one
 // request, and allowed by hash in the Content-Security-Policy.
 const pageCSS = `
-:root{color-scheme:light dark;--bg:#fbfaf7;--fg:#1d1d1f;--muted:#5f6368;--rule:#e3e0d8;--card:#fff;--accent:#8b1e1e;--badge:#efe9dd;--badge-many:#8b1e1e;--badge-many-fg:#fff}
+:root{color-scheme:light dark;--bg:#fbfaf7;--fg:#1d1d1f;--muted:#5f6368;--rule:#e3e0d8;--card:#fff;--accent:#8b1e1e;--badge:#efe9dd;--badge-many:#8b1e1e;--badge-many-fg:#fff;--sans:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK KR","Apple SD Gothic Neo","Malgun Gothic","Hiragino Sans","PingFang SC","Microsoft YaHei",sans-serif;--serif:Georgia,"Times New Roman","Noto Serif CJK KR","Nanum Myeongjo","AppleMyungjo","Hiragino Mincho ProN","Songti SC",serif}
 @media (prefers-color-scheme:dark){:root{--bg:#121212;--fg:#e8e6e3;--muted:#a0a0a0;--rule:#2e2e2e;--card:#1b1b1b;--accent:#f08a8a;--badge:#2a2620;--badge-many:#f08a8a;--badge-many-fg:#1b1b1b}}
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
-body{margin:0;background:var(--bg);color:var(--fg);font:1rem/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;overflow-wrap:break-word}
+body{margin:0;background:var(--bg);color:var(--fg);font:1rem/1.55 var(--sans);overflow-wrap:break-word}
+:lang(ko){word-break:keep-all}
 a{color:var(--accent)}
 a:hover{text-decoration-thickness:2px}
 .wrap{max-width:72rem;margin:0 auto;padding:0 1rem}
 .masthead{border-bottom:3px double var(--rule);padding:1.25rem 0 .75rem;margin-bottom:1.25rem}
-.masthead h1{margin:0;font:700 clamp(1.8rem,5vw,2.8rem)/1.1 Georgia,"Times New Roman",serif;letter-spacing:-.01em}
+.masthead h1{margin:0;font:700 clamp(1.8rem,5vw,2.8rem)/1.1 var(--serif);letter-spacing:-.01em}
 .masthead h1 a{color:inherit;text-decoration:none}
 .lede{margin:.35rem 0 .6rem;color:var(--muted)}
 .subscribe{display:flex;flex-wrap:wrap;gap:.35rem .9rem;font-size:.9rem}
@@ -44,23 +42,34 @@ a:hover{text-decoration-thickness:2px}
 .layout{display:grid;gap:1.5rem}
 @media (min-width:60rem){.layout{grid-template-columns:minmax(0,1fr) 17rem}}
 .topic{background:var(--card);border:1px solid var(--rule);border-radius:.6rem;padding:1rem 1.1rem;margin-bottom:1.25rem}
-.topic-head h2{margin:0;font:700 1.35rem/1.25 Georgia,"Times New Roman",serif}
+.topic-head h2,.page-head h2{margin:0;font:700 1.35rem/1.25 var(--serif)}
+.page-head h2{font-size:1.7rem}
+.topic-head h2 a{color:inherit;text-decoration:none}
+.topic-head h2 a:hover{color:var(--accent);text-decoration:underline}
+.back{margin:0 0 .75rem;font-size:.9rem}
 .meta{margin:.25rem 0 .5rem;font-size:.85rem;color:var(--muted)}
 .badge{display:inline-block;padding:0 .5rem;border-radius:1rem;background:var(--badge);color:var(--fg);font-weight:600}
 .badge.many{background:var(--badge-many);color:var(--badge-many-fg)}
-.items{list-style:none;margin:0;padding:0}
-.item{padding:.7rem 0;border-top:1px solid var(--rule)}
-.item:first-child{border-top:0}
-.item h3{margin:0;font-size:1.05rem;line-height:1.35}
-.item h3 a{color:var(--fg);text-decoration:none}
-.item h3 a:hover{color:var(--accent);text-decoration:underline}
+.stories,.items,.outlets{list-style:none;margin:0;padding:0}
+.stories>li,.item{padding:.7rem 0;border-top:1px solid var(--rule)}
+.stories>li:first-child,.item:first-child{border-top:0}
+.story h3,.item h3{margin:0;font-size:1.05rem;line-height:1.35}
+.story h3 a,.item h3 a{color:var(--fg);text-decoration:none}
+.story h3 a:hover,.item h3 a:hover{color:var(--accent);text-decoration:underline}
+.outlets>li{padding:.35rem 0 .35rem .75rem;border-left:3px solid var(--rule);margin:.35rem 0}
+.headline{margin:.1rem 0 0;font-weight:600}
+.headline a{color:var(--fg);text-decoration:none}
+.headline a:hover{color:var(--accent);text-decoration:underline}
 .byline{margin:.15rem 0 0;font-size:.85rem;color:var(--muted)}
 .outlet{font-weight:600;color:var(--fg)}
+a.outlet{text-decoration:none}
+a.outlet:hover{text-decoration:underline}
 .kind{font-size:.75rem;text-transform:uppercase;letter-spacing:.05em;color:var(--accent)}
 .excerpt{margin:.3rem 0 0;color:var(--fg);opacity:.9}
 .more{margin:.5rem 0 0;font-size:.9rem}
+.extra-head{margin:1rem 0 .25rem;font-size:1rem}
 .empty{color:var(--muted)}
-.sidebar h2{margin:0 0 .5rem;font:700 1.1rem/1.2 Georgia,"Times New Roman",serif}
+.sidebar h2{margin:0 0 .5rem;font:700 1.1rem/1.2 var(--serif)}
 .sources{list-style:none;margin:0;padding:0;font-size:.9rem}
 .sources li{padding:.4rem 0;border-top:1px solid var(--rule)}
 .sources .name{font-weight:600}
@@ -83,10 +92,11 @@ type pageData struct {
 	CSS                               template.CSS
 	Home, Atom, RSS, JSON, Editorials string
 	OPML                              string
-	Groups                            []pageGroup
-	Latest                            []pageItem
+	Cards                             []pageCard
 	Sources                           []pageSource
 	Updated, UpdatedISO               string
+	// Topic is set on a topic's or a story's own page.
+	Topic *topicPage
 	// Empty says why there is no item yet, when there is none, and
 	// Failing lists the sources whose last poll failed.
 	Empty   string
@@ -98,17 +108,39 @@ type pageFailing struct {
 	Failures                   int
 }
 
-type pageGroup struct {
-	Slug, Label, OutletsText, Feed string
-	Outlets, More                  int
-	Story                          bool
-	Items                          []pageItem
+// pageCard is one card of the front page: a configured topic with its
+// stories, one story, or the other stories.
+type pageCard struct {
+	ID, Kind, Label string
+	URL, Feed       string // the topic's page and Atom feed; empty for none
+	Count           string // what the card holds: "4 stories from 3 outlets"
+	Many            bool   // more than one outlet
+	Opinion         bool   // a story of opinion pieces only
+	Stories         []pageStory
+	More            int // stories left for the topic's page
+	Lang            string
+}
+
+// pageStory is one story: its label once, then each outlet's item.
+type pageStory struct {
+	Label, URL, Lang, Feed string
+	Outlets                int
+	OutletsText            string
+	Opinion                bool // every item is an opinion piece: marked once
+	Items                  []pageItem
+	More                   int        // outlets left for the story's page
+	Extra                  []pageItem // on the story's page: the outlets' other items
 }
 
 type pageItem struct {
-	Title, Link, Outlet, Also, Excerpt string
-	When, ISO                          string
-	Editorial                          bool
+	Title              string // empty when it is the story's label, shown above it
+	Link, Outlet, Lang string
+	// OutletLink links the outlet's name to the item, when neither its
+	// headline nor the story's heading does.
+	OutletLink    string
+	Also, Excerpt string // Also: the other outlets carrying the same link
+	When, ISO     string
+	Opinion       bool // marked on the item when its story is not all opinion
 }
 
 type pageSource struct {
@@ -116,15 +148,37 @@ type pageSource struct {
 	Editorial                   bool
 }
 
+// topicPage is the head of a topic's or a story's own page.
+type topicPage struct {
+	Label, Lang, Count, Kind string
+	Atom, RSS, JSON          string
+	In                       []pageLink // configured topics holding the story
+}
+
+type pageLink struct{ Label, URL string }
+
+// Page limits: the page is a front page, the topics' pages and the feeds
+// hold the rest.
 const (
-	pageTime = "Mon 2 Jan 2006, 15:04 UTC"
+	pageStoriesPerTopic = 6
+	pageOutletsPerStory = 8
+	pageOther           = 30
+)
+
+const (
+	// pageTime shows times in the page's zone, named.
+	pageTime = "Mon 2 Jan 2006, 15:04 MST"
 	isoTime  = "2006-01-02T15:04:05Z07:00"
 )
 
-// page renders the front page: topics covered by most outlets first, then
-// the latest items no topic holds, and the sources with their feeds.
-func (h *Handler) page(d *data) ([]byte, error) {
-	p := pageData{
+// when formats t for the page, in its zone.
+func (h *Handler) when(t time.Time) (text, iso string) {
+	return t.In(h.opts.Location).Format(pageTime), t.UTC().Format(isoTime)
+}
+
+// frame is what every page shares.
+func (h *Handler) frame() pageData {
+	return pageData{
 		Title:       h.opts.Title,
 		Description: h.description(),
 		CSS:         template.CSS(pageCSS),
@@ -135,36 +189,57 @@ func (h *Handler) page(d *data) ([]byte, error) {
 		Editorials:  h.abs("editorials.atom"),
 		OPML:        h.abs("opml.xml"),
 	}
-	shown := map[string]bool{}
-	for _, g := range d.Groups {
-		if len(g.Entries) == 0 {
-			continue
+}
+
+// page renders the front page: a card per configured topic holding its
+// stories, then one per story several outlets cover, then the other
+// stories, and the sources with their feeds. No item is shown twice.
+func (h *Handler) page(d *data) ([]byte, error) {
+	p := h.frame()
+	for _, g := range d.Page {
+		c := pageCard{Kind: string(g.Kind), Label: g.Label, Many: g.Outlets > 1}
+		switch g.Kind {
+		case topics.KindConfigured:
+			c.ID = "topic-" + g.Slug
+			c.Count = storiesText(len(g.Stories), g.Outlets)
+		case topics.KindStory:
+			c.ID = "story-" + g.Slug
+			c.Count = plural(g.Outlets, "outlet")
+			c.Opinion = g.Stories[0].Editorial()
+			c.Lang = g.Stories[0].Items[0].Language
+		default:
+			c.ID = "other"
+			c.Count = plural(len(g.Stories), "story")
+			if len(p.Cards) == 0 {
+				c.Label = "Latest"
+			}
 		}
-		pg := pageGroup{
-			Slug:        g.Slug,
-			Label:       g.Label,
-			Outlets:     g.Outlets,
-			OutletsText: plural(g.Outlets, "outlet"),
-			Feed:        h.abs("topics/" + g.Slug + ".atom"),
-			Story:       g.Kind == GroupStory,
+		if g.Slug != "" {
+			c.URL, c.Feed = h.abs("topics/"+g.Slug), h.abs("topics/"+g.Slug+".atom")
 		}
-		for i, e := range g.Entries {
-			if i == pageItemsPerTopic {
-				pg.More = len(g.Entries) - i
+		if g.Kind == topics.KindStory && g.Slug == "" {
+			// A story found by its shared link alone has no page: its
+			// heading links to the item.
+			c.ID = "story-" + g.Stories[0].Items[0].ID
+		}
+		if g.Kind == topics.KindOther {
+			c.Many = false
+		}
+		limit := pageStoriesPerTopic
+		if g.Kind == topics.KindOther {
+			limit = pageOther
+		}
+		for i, st := range g.Stories {
+			if i == limit {
+				c.More = len(g.Stories) - i
 				break
 			}
-			pg.Items = append(pg.Items, pageEntry(e))
-			shown[e.ArticleID] = true
+			c.Stories = append(c.Stories, h.pageStory(d, st, pageOutletsPerStory))
 		}
-		p.Groups = append(p.Groups, pg)
-	}
-	for _, e := range d.Combined {
-		if len(p.Latest) == pageLatest {
-			break
+		if g.Kind == topics.KindStory {
+			c.URL = c.Stories[0].URL
 		}
-		if !shown[e.ArticleID] {
-			p.Latest = append(p.Latest, pageEntry(e))
-		}
+		p.Cards = append(p.Cards, c)
 	}
 	for _, sf := range d.Sources {
 		p.Sources = append(p.Sources, pageSource{
@@ -177,13 +252,13 @@ func (h *Handler) page(d *data) ([]byte, error) {
 		})
 	}
 	if t := newest(d.Combined); !t.IsZero() {
-		p.Updated, p.UpdatedISO = t.Format(pageTime), t.Format(isoTime)
+		p.Updated, p.UpdatedISO = h.when(t)
 	}
-	if len(p.Groups) == 0 && len(p.Latest) == 0 {
-		p.Empty, p.Failing = emptyState(d.States)
+	if len(p.Cards) == 0 {
+		p.Empty, p.Failing = emptyState(d.States, h.opts.Window, h.opts.Location)
 	}
 	var b bytes.Buffer
-	if err := pageTmpl.Execute(&b, p); err != nil {
+	if err := pageTmpl.ExecuteTemplate(&b, "page", p); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
@@ -192,10 +267,11 @@ func (h *Handler) page(d *data) ([]byte, error) {
 // emptyState says, in plain words, why the page has no item yet, and
 // lists the sources whose last poll failed, with why (as `broadsheet
 // sources` says it) and when they are tried again.
-func emptyState(states []feeds.SourceState) (string, []pageFailing) {
-	var polled, ok int
+func emptyState(states []feeds.SourceState, window time.Duration, loc *time.Location) (string, []pageFailing) {
+	var polled, ok, stored int
 	var failing []pageFailing
 	for _, st := range states {
+		stored += st.Articles
 		if st.LastAttempt.IsZero() {
 			continue
 		}
@@ -212,12 +288,15 @@ func emptyState(states []feeds.SourceState) (string, []pageFailing) {
 			f.Status = fmt.Sprintf("HTTP %d", st.LastStatus)
 		}
 		if !st.NextDue.IsZero() {
-			f.Next = st.NextDue.UTC().Format(pageTime)
+			f.Next = st.NextDue.In(loc).Format(pageTime)
 		}
 		failing = append(failing, f)
 	}
 	n := len(states)
 	switch {
+	case stored > 0:
+		// The page shows the window only; the feeds have the rest.
+		return fmt.Sprintf("none of the %s stored was published in the last %s; the feeds list them all.", plural(stored, "item"), formatWindow(window)), failing
 	case n == 0:
 		return "no sources are configured: add some under sources: in config.yaml.", nil
 	case len(failing) == n:
@@ -237,6 +316,17 @@ func emptyState(states []feeds.SourceState) (string, []pageFailing) {
 	}
 }
 
+// formatWindow writes whole hours and days plainly: 72h, 2h30m.
+func formatWindow(d time.Duration) string {
+	s := d.String()
+	for _, suffix := range []string{"m0s", "h0m"} {
+		if strings.HasSuffix(s, suffix) {
+			s = s[:len(s)-len(suffix)+1]
+		}
+	}
+	return s
+}
+
 // allOf is "its one source" or "all 5 sources".
 func allOf(n int, word string) string {
 	if n == 1 {
@@ -245,15 +335,95 @@ func allOf(n int, word string) string {
 	return fmt.Sprintf("all %d %ss", n, word)
 }
 
-func pageEntry(e *entry) pageItem {
-	return pageItem{
-		Title:     e.Title,
-		Link:      e.Link,
-		Outlet:    e.Outlet.Name,
-		Also:      strings.Join(e.Also, ", "),
-		Excerpt:   e.Excerpt,
-		When:      e.Published.Format(pageTime),
-		ISO:       e.Published.Format(isoTime),
-		Editorial: e.Kind == feeds.KindEditorial,
+// topicPage renders the page of one configured topic (its stories, every
+// outlet of each) or of one story (every item of it).
+func (h *Handler) topicPage(d *data, tf topicFeed) ([]byte, error) {
+	p := h.frame()
+	g := tf.Group
+	base := h.abs("topics/" + tf.Slug)
+	tp := &topicPage{Label: tf.Label, Kind: tf.Kind, Atom: base + ".atom", RSS: base + ".rss", JSON: base + ".json"}
+	for _, in := range tf.In {
+		tp.In = append(tp.In, pageLink{Label: in.Label, URL: h.abs("topics/" + in.Slug)})
 	}
+	c := pageCard{Kind: string(g.Kind), Label: g.Label}
+	if g.Kind == topics.KindStory {
+		tp.Count = plural(g.Outlets, "outlet")
+		tp.Lang = g.Stories[0].Items[0].Language
+	} else {
+		tp.Count = storiesText(len(g.Stories), g.Outlets)
+	}
+	for _, st := range g.Stories {
+		ps := h.pageStory(d, st, 0)
+		if g.Kind == topics.KindStory {
+			for _, it := range st.More {
+				ps.Extra = append(ps.Extra, h.pageItem(d, it, st))
+			}
+		}
+		c.Stories = append(c.Stories, ps)
+	}
+	p.Topic = tp
+	p.Cards = []pageCard{c}
+	if t := newest(tf.Entries); !t.IsZero() {
+		p.Updated, p.UpdatedISO = h.when(t)
+	}
+	var b bytes.Buffer
+	if err := pageTmpl.ExecuteTemplate(&b, "topic", p); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// pageStory prepares st, with at most outlets items (0: all).
+func (h *Handler) pageStory(d *data, st topics.Story, outlets int) pageStory {
+	ps := pageStory{
+		Label:       st.Label,
+		Lang:        st.Items[0].Language,
+		Outlets:     st.Outlets(),
+		OutletsText: plural(st.Outlets(), "outlet"),
+		Opinion:     st.Editorial(),
+	}
+	if st.Slug != "" {
+		ps.URL, ps.Feed = h.abs("topics/"+st.Slug), h.abs("topics/"+st.Slug+".atom")
+	}
+	for i, it := range st.Items {
+		if outlets > 0 && i == outlets {
+			ps.More = len(st.Items) - i
+			break
+		}
+		pi := h.pageItem(d, it, st)
+		if i == 0 || pi.Title == st.Label {
+			// The label is shown above, once.
+			pi.Title = ""
+		}
+		ps.Items = append(ps.Items, pi)
+	}
+	if ps.URL == "" {
+		ps.URL = h.pageItem(d, st.Items[0], st).Link
+	}
+	for i, pi := range ps.Items {
+		if pi.Title == "" && pi.Link != ps.URL {
+			ps.Items[i].OutletLink = pi.Link
+		}
+	}
+	return ps
+}
+
+// pageItem prepares one item of st, through the entry prepared for the
+// feeds, so that the page shows the same sanitized text.
+func (h *Handler) pageItem(d *data, it topics.Item, st topics.Story) pageItem {
+	pi := pageItem{Outlet: it.Source, Lang: it.Language, Opinion: it.Kind == feeds.KindEditorial && !st.Editorial(),
+		Also: strings.Join(it.Also, ", ")}
+	pi.When, pi.ISO = h.when(it.Published)
+	if e := d.entries[it.ID]; e != nil {
+		pi.Title, pi.Link, pi.Excerpt = e.Title, e.Link, e.Excerpt
+		pi.When, pi.ISO = h.when(e.Published)
+	} else {
+		pi.Title, pi.Link, pi.Excerpt = plain(it.Title), safeURL(it.Link), sanitize.Excerpt(it.Excerpt, excerptRunes)
+	}
+	return pi
+}
+
+// storiesText says what a topic holds: "4 stories from 3 outlets".
+func storiesText(stories, outlets int) string {
+	return plural(stories, "story") + " from " + plural(outlets, "outlet")
 }

@@ -8,9 +8,12 @@
 //	                     carry (same Article.StoryKey) appears once
 //	/editorials.*        the same, editorials and opinion pieces only
 //	/topics/{slug}.*     one topic (a configured topic or a story)
+//	/topics/{slug}       its page (also .html): a topic's stories, or a story's
+//	                     outlets
 //	/sources/{slug}.*    one configured source, feeds.Slugify(name)
 //	/opml, /opml.xml     the configured sources as OPML 2.0
-//	/, /index.html       the page: topics covered by most outlets first
+//	/, /index.html       the page: configured topics with their stories, then
+//	                     the stories several outlets cover, then the others
 //	/healthz             JSON status: ok, degraded (sources failing) or unavailable (503)
 //
 // Editorial-only feeds are paths rather than a ?kind= parameter, so that the
@@ -45,6 +48,7 @@ import (
 
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/store"
+	"github.com/broadsheet/broadsheet/topics"
 )
 
 // Store is what the handler reads: store.Store meets it.
@@ -68,26 +72,13 @@ type Versioner interface {
 	DataVersion(ctx context.Context) (string, error)
 }
 
-// Grouper assigns articles to topics.
+// Grouper answers the groups query that every output shares: the topic
+// groups (configured topics holding their stories, and stories several
+// outlets cover) of the articles a query selects. *assign.Assigner
+// implements it. Groups should return every configured topic, even one
+// with no story, so that its feeds exist.
 type Grouper interface {
-	// Groups returns the topics with the ids of their articles published or
-	// first seen since the given time. It should return every configured
-	// topic, even one with no articles, so that its feeds exist.
-	Groups(ctx context.Context, since time.Time) ([]Group, error)
-}
-
-// Group kinds.
-const (
-	GroupConfigured = "configured" // a topic the user defined in config.yaml
-	GroupStory      = "story"      // a story several outlets cover, found by clustering
-)
-
-// Group is one topic and its articles.
-type Group struct {
-	Slug       string // URL-safe and unique among groups: /topics/{Slug}.atom
-	Label      string // plain text, for people
-	Kind       string // GroupConfigured or GroupStory
-	ArticleIDs []string
+	Groups(ctx context.Context, q topics.Query) ([]topics.Group, error)
 }
 
 // Options configure a Handler. Zero values take the defaults noted.
@@ -111,6 +102,8 @@ type Options struct {
 	Sources []feeds.Source
 	// Groups assigns articles to topics; nil means no topics.
 	Groups Grouper
+	// Location is the time zone the page shows times in; nil is UTC.
+	Location *time.Location
 	// CheckEvery is how often Run asks the store whether the data changed;
 	// default 5 seconds.
 	CheckEvery time.Duration
@@ -176,6 +169,9 @@ func New(st Store, opts Options) *Handler {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Location == nil {
+		opts.Location = time.UTC
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

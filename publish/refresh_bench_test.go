@@ -10,6 +10,7 @@ import (
 
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/store/sqlite"
+	"github.com/broadsheet/broadsheet/topics"
 )
 
 // BenchmarkHandler_Refresh renders a large installation: 50 sources of 100
@@ -30,17 +31,18 @@ func BenchmarkHandler_Refresh(b *testing.B) {
 			arts = append(arts, a)
 		}
 	}
-	var groups fixedGroups
+	var ms []topics.Members
 	for g := range 20 {
 		var ids []string
 		for s := range 10 {
 			ids = append(ids, arts[(g*10+s)*37%len(arts)].ID)
 		}
-		groups = append(groups, Group{Slug: fmt.Sprintf("topic-%d", g), Label: fmt.Sprintf("Topic %d", g), Kind: GroupStory, ArticleIDs: ids})
+		ms = append(ms, members(fmt.Sprintf("topic-%d", g), fmt.Sprintf("Topic %d", g), topics.KindStory, ids...))
 	}
+	st := &memStore{arts: arts}
 	opts := fixtureOptions()
-	opts.Sources, opts.Groups = srcs, groups
-	h := New(&memStore{arts: arts}, opts)
+	opts.Sources, opts.Groups = srcs, newGroups(st, ms...)
+	h := New(st, opts)
 	b.ResetTimer()
 	for b.Loop() {
 		if err := h.Refresh(context.Background()); err != nil {

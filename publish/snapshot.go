@@ -6,8 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"github.com/broadsheet/broadsheet/store"
+	"strings"
 	"time"
+
+	"github.com/broadsheet/broadsheet/store"
+	"github.com/broadsheet/broadsheet/topics"
 )
 
 // Content types of the outputs.
@@ -159,13 +162,13 @@ func (h *Handler) render(d *data) (*snapshot, error) {
 			Entries:  d.Editorials,
 		},
 	}
-	for _, g := range d.Groups {
+	for _, tf := range d.Topics {
 		feedsList = append(feedsList, feedDoc{
-			Name:     "topics/" + g.Slug,
-			Title:    h.opts.Title + ": " + g.Label,
-			Subtitle: topicSubtitle(g),
-			Alt:      page + "#topic-" + g.Slug,
-			Entries:  g.Entries,
+			Name:     "topics/" + tf.Slug,
+			Title:    h.opts.Title + ": " + tf.Label,
+			Subtitle: topicSubtitle(tf),
+			Alt:      h.abs("topics/" + tf.Slug),
+			Entries:  tf.Entries,
 		})
 	}
 	for _, sf := range d.Sources {
@@ -228,8 +231,8 @@ func (h *Handler) render(d *data) (*snapshot, error) {
 		return nil, fmt.Errorf("render page: %w", err)
 	}
 	pageTime := newest(d.Combined)
-	for _, g := range d.Groups {
-		pageTime = latest(pageTime, newest(g.Entries))
+	for _, tf := range d.Topics {
+		pageTime = latest(pageTime, newest(tf.Entries))
 	}
 	if pageTime.IsZero() {
 		s.empty, s.counts = true, d.Counts
@@ -240,6 +243,20 @@ func (h *Handler) render(d *data) (*snapshot, error) {
 	}
 	o.csp = pageCSP
 	s.add(o, "/", "/index.html")
+
+	for _, tf := range d.Topics {
+		body, err := h.topicPage(d, tf)
+		if err != nil {
+			return nil, fmt.Errorf("render page of topic %s: %w", tf.Slug, err)
+		}
+		file := "topics/" + tf.Slug + ".html"
+		o, err := ob.add(file, typeHTML, body, newest(tf.Entries))
+		if err != nil {
+			return nil, err
+		}
+		o.csp = pageCSP
+		s.add(o, "/topics/"+tf.Slug, "/"+file)
+	}
 	return s, nil
 }
 
@@ -255,16 +272,20 @@ func (h *Handler) description() string {
 	return fmt.Sprintf("News and opinion from %d outlets, newest first.", n)
 }
 
-func topicSubtitle(g group) string {
-	if g.Kind == GroupStory {
-		return fmt.Sprintf("A story covered by %s, newest first.", plural(g.Outlets, "outlet"))
+func topicSubtitle(tf topicFeed) string {
+	if tf.Kind == string(topics.KindStory) {
+		return fmt.Sprintf("A story covered by %s, newest first.", plural(tf.Outlets, "outlet"))
 	}
-	return "Items about " + g.Label + ", newest first."
+	return "Items about " + tf.Label + ", newest first."
 }
 
+// plural counts n of word: "1 outlet", "3 outlets", "2 stories".
 func plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
+	}
+	if strings.HasSuffix(word, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(word, "y"))
 	}
 	return fmt.Sprintf("%d %ss", n, word)
 }

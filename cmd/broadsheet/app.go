@@ -167,7 +167,7 @@ func (a *app) Close() error { return a.store.Close() }
 // publisher returns the publish handler over the store, with topics.
 func (a *app) publisher(cfg *config.Config) *publish.Handler {
 	opts := publishOptions(cfg, a.now, a.log)
-	opts.Groups = newPublishGroups(a.store, a.topics)
+	opts.Groups = a.topics
 	return publish.New(a.store, opts)
 }
 

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -17,7 +16,6 @@ import (
 	"github.com/broadsheet/broadsheet/config"
 	"github.com/broadsheet/broadsheet/digest"
 	"github.com/broadsheet/broadsheet/feeds"
-	"github.com/broadsheet/broadsheet/publish"
 	"github.com/broadsheet/broadsheet/store"
 	"github.com/broadsheet/broadsheet/topics"
 )
@@ -89,58 +87,6 @@ func (a *app) assignTopics(ctx context.Context) error {
 		return fmt.Errorf("assign topics: %w", err)
 	}
 	return nil
-}
-
-// publishGroups is publish's Grouper over the stored topics: every
-// configured topic, even one without articles so that its feed exists,
-// and the stories that several outlets carry.
-type publishGroups struct {
-	st         store.TopicStore
-	configured func() []topics.Topic // the configured topics now
-}
-
-// newPublishGroups returns publish's Grouper over st, with a's configured
-// topics.
-func newPublishGroups(st store.TopicStore, a *assign.Assigner) *publishGroups {
-	return &publishGroups{st: st, configured: a.ConfiguredTopics}
-}
-
-// Groups returns the configured topics, in configuration order, then the
-// stories with articles published since since, most outlets first.
-func (p *publishGroups) Groups(ctx context.Context, since time.Time) ([]publish.Group, error) {
-	conf := p.configured()
-	var out []publish.Group
-	if len(conf) > 0 {
-		gs, err := p.st.Topics(ctx, store.TopicFilter{PublishedSince: since, Kinds: []topics.Kind{topics.KindConfigured}, Slugs: configuredSlugs(conf)})
-		if err != nil {
-			return nil, err
-		}
-		ids := map[string][]string{}
-		for _, g := range gs {
-			ids[g.Slug] = g.ArticleIDs
-		}
-		for _, t := range conf {
-			out = append(out, publish.Group{Slug: t.Slug, Label: t.Label, Kind: publish.GroupConfigured, ArticleIDs: ids[t.Slug]})
-		}
-	}
-	stories, err := p.st.Topics(ctx, store.TopicFilter{PublishedSince: since, Kinds: []topics.Kind{topics.KindStory}, MinSources: storyOutlets})
-	if err != nil {
-		return nil, err
-	}
-	for _, g := range stories {
-		out = append(out, publish.Group{Slug: g.Slug, Label: g.Label, Kind: publish.GroupStory, ArticleIDs: g.ArticleIDs})
-	}
-	return out, nil
-}
-
-// DataVersion is the topic epoch, which every saved batch of assignments
-// moves on, whichever replica saved it: publish refreshes when it changes.
-func (p *publishGroups) DataVersion(ctx context.Context) (string, error) {
-	e, err := p.st.TopicEpoch(ctx)
-	if err != nil {
-		return "", err
-	}
-	return "topics." + strconv.FormatInt(e, 10), nil
 }
 
 // digestGroups is the digest's Grouper over the stored topics.

@@ -21,6 +21,9 @@ import (
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/feeds/fetch"
 	"github.com/broadsheet/broadsheet/publish"
+	"github.com/broadsheet/broadsheet/store"
+	"github.com/broadsheet/broadsheet/store/sqlite"
+	"github.com/broadsheet/broadsheet/topics"
 )
 
 // xssCase is one payload. It goes into the title, summary, content,
@@ -150,11 +153,25 @@ func (it xssItem) body(format string) (contentType string, body []byte) {
 	}
 }
 
-// xssGroups puts each payload's three items in a topic labelled with the
-// payload, as clustering labels a story with words of its titles.
-type xssGroups []publish.Group
+// xssGroups puts each payload's three items in a configured topic labelled
+// with the payload, answering the groups query as assign.Assigner does
+// over the store's articles.
+type xssGroups struct {
+	db      *sqlite.DB
+	members []topics.Members
+}
 
-func (g xssGroups) Groups(context.Context, time.Time) ([]publish.Group, error) { return g, nil }
+func (g *xssGroups) Groups(ctx context.Context, q topics.Query) ([]topics.Group, error) {
+	arts, err := g.db.Articles(ctx, store.ArticleFilter{PublishedSince: q.PublishedSince})
+	if err != nil {
+		return nil, err
+	}
+	conf := make([]topics.Topic, len(g.members))
+	for i, m := range g.members {
+		conf[i] = m.Topic
+	}
+	return topics.Build(arts, g.members, conf, q), nil
+}
 
 // TestXSS_EndToEnd serves a table of XSS payloads in every field of RSS,
 // Atom and JSON feeds over loopback, through the real path (fetch, poller,
@@ -173,7 +190,7 @@ func TestXSS_EndToEnd(t *testing.T) {
 	feedsAt := map[string]served{}
 	items := map[string]xssItem{} // by source name
 	var srcs []feeds.Source
-	var groups xssGroups
+	groups := &xssGroups{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := feedsAt[r.URL.Path]
 		if !ok {
@@ -186,7 +203,7 @@ func TestXSS_EndToEnd(t *testing.T) {
 	defer srv.Close()
 	srcName := func(c xssCase, format string) string { return "XSS " + c.name + " " + format }
 	for i, c := range xssCases {
-		g := publish.Group{Slug: fmt.Sprintf("xss-%02d", i), Label: c.payload + " topic", Kind: publish.GroupStory}
+		g := topics.Members{Topic: topics.Topic{Slug: fmt.Sprintf("xss-%02d", i), Label: c.payload + " topic", Kind: topics.KindConfigured}}
 		for _, f := range xssFormats {
 			it := newXSSItem(i, c, f, now.Add(-time.Hour-time.Duration(i)*time.Minute))
 			ct, body := it.body(f)
@@ -199,10 +216,11 @@ func TestXSS_EndToEnd(t *testing.T) {
 			srcs = append(srcs, feeds.Source{Name: name, URL: srv.URL + p, Kind: feeds.KindNews})
 			g.ArticleIDs = append(g.ArticleIDs, feeds.ArticleID(name, it.guid))
 		}
-		groups = append(groups, g)
+		groups.members = append(groups.members, g)
 	}
 
 	db := openStore(t)
+	groups.db = db
 	client := fetch.New(fetch.Options{Timeout: 5 * time.Second, AllowPrivateNetworks: true})
 	reports := pollAll(t, client, db, srcs, 4, 5*time.Second, time.Minute)
 	fetchErr := map[string]error{}
@@ -263,7 +281,10 @@ func TestXSS_EndToEnd(t *testing.T) {
 		if subj := mail.Header.Get("Subject"); strings.ContainsAny(subj, "<>") {
 			t.Errorf("digest subject %q carries markup", subj)
 		}
-		for _, g := range groups {
+		for _, g := range groups.members {
+			for _, prob := range htmlProblems(string(handlerGet(t, h, "/topics/"+g.Slug)), true) {
+				t.Errorf("page of %s: %s", g.Slug, prob)
+			}
 			p := "/topics/" + g.Slug + ".atom"
 			b := handlerGet(t, h, p)
 			for _, prob := range xmlProblems(b) {
