@@ -15,11 +15,13 @@ LDFLAGS := $(if $(VERSION),-X main.Version=$(VERSION))
 .PHONY: run test test-deps build vet fmt-check fuzz bench
 
 ## run: the daemon on ./config.yaml with the embedded SQLite store. It
-## builds, then execs the binary, so that Ctrl-C stops the daemon cleanly and
-## make exits 0 (`go run` turned a clean stop into an error).
+## builds, then execs the binary (`go run` turned a clean stop into an
+## error), which takes the terminal for itself (BROADSHEET_TAKE_TERMINAL):
+## Ctrl-C then stops the daemon cleanly without interrupting make, which
+## exits 0.
 run: build
 	@echo "make run: starting bin/broadsheet run --config config.yaml (Ctrl-C stops it)"
-	@exec bin/broadsheet run --config config.yaml
+	@BROADSHEET_TAKE_TERMINAL=1 exec bin/broadsheet run --config config.yaml
 
 ## build: a static binary in ./bin
 build:

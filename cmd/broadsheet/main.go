@@ -60,10 +60,16 @@ func versionOf(linked string, bi *debug.BuildInfo) string {
 }
 
 func main() {
+	giveBack := func() {}
+	if os.Getenv("BROADSHEET_TAKE_TERMINAL") == "1" {
+		giveBack = takeTerminal()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	m := NewMain()
-	os.Exit(m.Run(ctx, os.Args[1:]))
+	code := m.Run(ctx, os.Args[1:])
+	stop()
+	giveBack()
+	os.Exit(code)
 }
 
 // Exit statuses.

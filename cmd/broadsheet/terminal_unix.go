@@ -1,0 +1,40 @@
+//go:build unix
+
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// takeTerminal moves the process into a process group of its own and makes
+// that the terminal's foreground group, so that Ctrl-C reaches broadsheet
+// alone. `make run` asks for it (BROADSHEET_TAKE_TERMINAL=1): otherwise the
+// terminal interrupts make too, which then exits 130 however cleanly
+// broadsheet stopped. The returned function gives the terminal back to the
+// group it was taken from; call it before exiting. Off a terminal it does
+// nothing.
+func takeTerminal() (giveBack func()) {
+	fd := int(os.Stdin.Fd())
+	prev, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
+	if err != nil {
+		return func() {}
+	}
+	if err := syscall.Setpgid(0, 0); err != nil {
+		return func() {}
+	}
+	// A background group that sets the foreground group gets SIGTTOU,
+	// which would stop it.
+	signal.Ignore(syscall.SIGTTOU)
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPGRP, syscall.Getpgrp()); err != nil {
+		signal.Reset(syscall.SIGTTOU)
+		return func() {}
+	}
+	return func() {
+		unix.IoctlSetPointerInt(fd, unix.TIOCSPGRP, prev)
+		signal.Reset(syscall.SIGTTOU)
+	}
+}
