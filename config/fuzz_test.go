@@ -74,3 +74,50 @@ func FuzzParseSchedule(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEditSources checks that adding a source to any file never panics,
+// that an edit it makes holds exactly one source more, and that removing
+// that source again gives back the same configuration.
+func FuzzEditSources(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.yaml")
+	for _, name := range append(files, "../config.yaml") {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data, "Fuzz News")
+	}
+	f.Add([]byte("sources: [{name: A, url: \"https://a.example/\"}]\n"), "x, y")
+	f.Add([]byte("sources:\n"), "- a: b")
+	env := envOf(map[string]string{"SET": "value", "PGPASSWORD": "pw", "SMTP_PASSWORD": "pw"})
+	defer func(e envFunc) { envLookup = e }(envLookup)
+	envLookup = env
+	f.Fuzz(func(t *testing.T, data []byte, name string) {
+		before, err := parseWith("fuzz.yaml", data, env)
+		if err != nil {
+			return
+		}
+		out, err := AddSources("fuzz.yaml", data, Source{Name: name, URL: "https://fuzz.example/feed"})
+		if err != nil {
+			return
+		}
+		after, err := parseWith("fuzz.yaml", out, env)
+		if err != nil {
+			t.Fatalf("AddSources wrote an invalid file: %v\n%s", err, out)
+		}
+		if len(after.Sources) != len(before.Sources)+1 || after.Sources[len(before.Sources)].Name != name {
+			t.Fatalf("AddSources wrote %d sources, want %d with %q last\n%s", len(after.Sources), len(before.Sources)+1, name, out)
+		}
+		back, _, err := RemoveSource("fuzz.yaml", out, name)
+		if err != nil {
+			t.Fatalf("RemoveSource of the added source: %v\n%s", err, out)
+		}
+		again, err := parseWith("fuzz.yaml", back, env)
+		if err != nil {
+			t.Fatalf("RemoveSource wrote an invalid file: %v\n%s", err, back)
+		}
+		if len(again.Sources) != len(before.Sources) {
+			t.Fatalf("after removing it again: %d sources, want %d\n%s", len(again.Sources), len(before.Sources), back)
+		}
+	})
+}

@@ -134,15 +134,7 @@ func (m *Main) openApp(ctx context.Context, path string, cfg *config.Config, min
 		return nil, err
 	}
 	a.store = st
-	fetch.Version = Version
-	a.fetcher = fetch.New(fetch.Options{
-		Timeout:              cfg.Fetch.Timeout,
-		MaxBodyBytes:         cfg.Fetch.MaxBodyBytes,
-		MaxItems:             cfg.Fetch.MaxItems,
-		UserAgent:            cfg.Fetch.UserAgent,
-		AllowPrivateNetworks: cfg.AllowPrivateNetworks(),
-		Now:                  m.Now,
-	})
+	a.fetcher = m.newFetcher(cfg)
 	if err := a.setSchedules(cfg); err != nil {
 		st.Close()
 		return nil, err
@@ -160,6 +152,19 @@ func (m *Main) openApp(ctx context.Context, path string, cfg *config.Config, min
 		OnPoll:  a.polled,
 	})
 	return a, nil
+}
+
+// newFetcher returns the fetch client cfg describes.
+func (m *Main) newFetcher(cfg *config.Config) *fetch.Client {
+	fetch.Version = Version
+	return fetch.New(fetch.Options{
+		Timeout:              cfg.Fetch.Timeout,
+		MaxBodyBytes:         cfg.Fetch.MaxBodyBytes,
+		MaxItems:             cfg.Fetch.MaxItems,
+		UserAgent:            cfg.Fetch.UserAgent,
+		AllowPrivateNetworks: cfg.AllowPrivateNetworks(),
+		Now:                  m.Now,
+	})
 }
 
 func (a *app) Close() error { return a.store.Close() }

@@ -18,6 +18,8 @@ import (
 func sourcesCommands() []command {
 	return []command{
 		{"list", "", "each source's polling status: items stored, last success, next poll, failures, last error", (*Main).cmdSourcesList},
+		{"add", "URL [--name N] [--kind news|editorial] [--tags a,b] [--schedule S]", "find the feed of a page or feed address, show it and add it to the configuration", (*Main).cmdSourcesAdd},
+		{"remove", "NAME", "remove a source from the configuration (its stored items stay)", (*Main).cmdSourcesRemove},
 	}
 }
 

@@ -214,6 +214,43 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// parseArgs parses args into fs for a command that takes the arguments
+// named in names (`sources add URL`), with flags before or after them
+// (`sources add URL --config PATH`; after "--" everything is an
+// argument), and returns the arguments. Too many or too few is a usage
+// error naming them.
+func parseArgs(fs *flag.FlagSet, args []string, names ...string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageErr(err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+	if len(pos) != len(names) {
+		cmd := strings.TrimPrefix(fs.Name(), "broadsheet ")
+		what := "no arguments"
+		if len(names) > 0 {
+			what = fmt.Sprintf("%d argument(s), %s", len(names), strings.Join(names, " "))
+		}
+		got := "none"
+		if len(pos) > 0 {
+			got = fmt.Sprintf("%d (%q)", len(pos), pos)
+		}
+		return nil, &exitError{code: exitUsage, msg: fmt.Sprintf("%s takes %s; got %s (`%s --help` says more)", cmd, what, got, fs.Name())}
+	}
+	return pos, nil
+}
+
 // durationFlag defines a duration flag written as in the configuration
 // ("90m", "72h", "7d"; see config.ParseDuration), 0 when not given.
 func durationFlag(fs *flag.FlagSet, name, usage string) *time.Duration {

@@ -3,6 +3,7 @@ package fetch
 import (
 	"bytes"
 	"net/url"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -34,13 +35,24 @@ var feedTypes = map[string]bool{
 // Atom, JSON Feed, RDF), resolved against the page's <base> or pageURL, or
 // "" if there is none.
 func discoverFeed(data []byte, pageURL *url.URL) string {
+	if l := advertisedFeeds(data, pageURL, 1); len(l) > 0 {
+		return l[0]
+	}
+	return ""
+}
+
+// advertisedFeeds returns the absolute URLs of the feeds an HTML page
+// advertises, as discoverFeed finds them, in the page's order, without
+// repeats, at most max of them.
+func advertisedFeeds(data []byte, pageURL *url.URL, max int) []string {
+	var found []string
 	base := pageURL
 	z := html.NewTokenizer(bytes.NewReader(data))
-	for {
+	for len(found) < max {
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
-			return ""
+			return found
 		case html.StartTagToken, html.SelfClosingTagToken:
 		default:
 			continue
@@ -49,7 +61,7 @@ func discoverFeed(data []byte, pageURL *url.URL) string {
 		switch atom.Lookup(name) {
 		case atom.Body:
 			// Feeds are advertised in the head; don't read a long page.
-			return ""
+			return found
 		case atom.Base:
 			if href := attrs(z, hasAttr)["href"]; href != "" {
 				if u := resolveLink(href, pageURL); u != nil {
@@ -65,11 +77,12 @@ func discoverFeed(data []byte, pageURL *url.URL) string {
 			if !feedTypes[typ] || !hasToken(a["rel"], "alternate") || a["href"] == "" {
 				continue
 			}
-			if u := resolveLink(a["href"], base); u != nil {
-				return u.String()
+			if u := resolveLink(a["href"], base); u != nil && !slices.Contains(found, u.String()) {
+				found = append(found, u.String())
 			}
 		}
 	}
+	return found
 }
 
 func attrs(z *html.Tokenizer, more bool) map[string]string {

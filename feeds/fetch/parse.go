@@ -48,8 +48,14 @@ func (c *Client) Parse(src feeds.Source, body io.Reader, contentType string) (ar
 // parse is Parse on bytes already read; docURL is where they came from
 // (after redirects), against which relative links are resolved.
 func (c *Client) parse(src feeds.Source, data []byte, contentType string, docURL *url.URL) ([]feeds.Article, int, error) {
-	fail := func(reason string, err error) ([]feeds.Article, int, error) {
-		return nil, 0, &feeds.FetchError{URL: src.URL, Reason: reason, Err: err}
+	arts, dropped, _, err := c.parseTitled(src, data, contentType, docURL)
+	return arts, dropped, err
+}
+
+// parseTitled is parse, also returning the feed's title as plain text.
+func (c *Client) parseTitled(src feeds.Source, data []byte, contentType string, docURL *url.URL) ([]feeds.Article, int, string, error) {
+	fail := func(reason string, err error) ([]feeds.Article, int, string, error) {
+		return nil, 0, "", &feeds.FetchError{URL: src.URL, Reason: reason, Err: err}
 	}
 	data = toUTF8(data, contentType)
 	trimmed := bytes.TrimSpace(data)
@@ -108,7 +114,7 @@ func (c *Client) parse(src feeds.Source, data []byte, contentType string, docURL
 		arts = append(arts, a)
 	}
 	clear(all[len(arts):]) // let the unused tail's strings go
-	return arts, dropped, nil
+	return arts, dropped, n.title(feed.Title), nil
 }
 
 // itemsPerWorker is the least work worth another goroutine.
