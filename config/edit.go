@@ -59,30 +59,59 @@ func (e *DuplicateError) Error() string {
 	return fmt.Sprintf("%q is the same name as source %q%s once case and punctuation are ignored", e.Value, e.Existing.Name, at)
 }
 
-// Conflict returns a *DuplicateError if s has the name or the feed URL of a
-// source of c (see DuplicateError), else nil. The URL is checked first.
-func (c *Config) Conflict(s Source) error {
-	key := FeedKey(s.URL)
-	for _, field := range []string{"url", "name"} {
-		for i, o := range c.Sources {
-			var same bool
-			if field == "name" {
-				same = s.Name != "" && slugify(s.Name) != "" && slugify(s.Name) == slugify(o.Name)
-			} else {
-				same = s.URL != "" && key == FeedKey(o.URL)
-			}
-			if !same {
-				continue
-			}
-			e := &DuplicateError{Field: field, Value: s.Name, Existing: o}
-			if field == "url" {
-				e.Value = s.URL
-			}
-			if c.meta != nil {
-				e.Line = c.meta.pos[fmt.Sprintf("sources[%d]", i)].line
-			}
-			return e
+// Conflict returns a *DuplicateError if s has the feed URL or the name of
+// a source of c (see DuplicateError), else nil. The URL is checked first.
+func (c *Config) Conflict(s Source) error { return c.SourceSet().Conflict(s) }
+
+// SourceSet is a set of sources indexed by name and feed, to find
+// duplicates among many (an import) quickly. It is not safe for concurrent
+// use.
+type SourceSet struct {
+	byKey, bySlug map[string]int // → index in list
+	list          []Source
+	lines         []int // of each source in the file, 0 if not from it
+}
+
+// SourceSet returns the set of c's sources.
+func (c *Config) SourceSet() *SourceSet {
+	set := &SourceSet{byKey: map[string]int{}, bySlug: map[string]int{}}
+	for i, s := range c.Sources {
+		line := 0
+		if c.meta != nil {
+			line = c.meta.pos[fmt.Sprintf("sources[%d]", i)].line
 		}
+		set.add(s, line)
+	}
+	return set
+}
+
+// Add adds s to the set.
+func (set *SourceSet) Add(s Source) { set.add(s, 0) }
+
+func (set *SourceSet) add(s Source, line int) {
+	i := len(set.list)
+	set.list = append(set.list, s)
+	set.lines = append(set.lines, line)
+	if k := FeedKey(s.URL); k != "" {
+		if _, ok := set.byKey[k]; !ok {
+			set.byKey[k] = i
+		}
+	}
+	if k := slugify(s.Name); k != "" {
+		if _, ok := set.bySlug[k]; !ok {
+			set.bySlug[k] = i
+		}
+	}
+}
+
+// Conflict returns a *DuplicateError if s has the feed URL or the name of
+// a source in the set, else nil. The URL is checked first.
+func (set *SourceSet) Conflict(s Source) error {
+	if i, ok := set.byKey[FeedKey(s.URL)]; ok && s.URL != "" {
+		return &DuplicateError{Field: "url", Value: s.URL, Existing: set.list[i], Line: set.lines[i]}
+	}
+	if i, ok := set.bySlug[slugify(s.Name)]; ok && slugify(s.Name) != "" {
+		return &DuplicateError{Field: "name", Value: s.Name, Existing: set.list[i], Line: set.lines[i]}
 	}
 	return nil
 }
@@ -126,10 +155,12 @@ func AddSources(name string, data []byte, add ...Source) ([]byte, error) {
 	}
 	want := *old
 	want.Sources = slices.Clone(old.Sources)
+	set := old.SourceSet()
 	for _, s := range add {
-		if err := want.Conflict(s); err != nil {
+		if err := set.Conflict(s); err != nil {
 			return nil, err
 		}
+		set.Add(s)
 		want.Sources = append(want.Sources, s)
 	}
 	t := newText(data)
