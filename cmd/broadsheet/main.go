@@ -123,6 +123,7 @@ func commands() []command {
 		{"sources", "[list]", "show each source's polling status (see `broadsheet sources help`)", (*Main).cmdSources},
 		{"items", "[--since 24h] [--source NAME] [--json]", "list stored items", (*Main).cmdItems},
 		{"topics", "[--since 72h] [--kind story|configured] [--min-outlets 2] [--json]", "assign pending items to topics, then list topics and stories, largest first", (*Main).cmdTopics},
+		{"import", "FILE.opml [--dry-run]", "add the feeds of an OPML subscription list (exported from another reader) to the configuration", (*Main).cmdImport},
 		{"serve", "[--listen ADDR]", "serve the republished feeds, OPML, page and /healthz only, without polling", (*Main).cmdServe},
 		{"publish", "--out DIR", "write the republished feeds, OPML and page into DIR for static hosting", (*Main).cmdPublish},
 		{"digest", "", "email digests: list, preview NAME, send NAME, resubscribe NAME ADDRESS (see `broadsheet digest help`)", (*Main).cmdDigest},
