@@ -20,6 +20,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -218,6 +219,11 @@ func (a *Assigner) Pass(ctx context.Context) (int, error) {
 	if err := a.sync(ctx, now); err != nil {
 		return 0, err
 	}
+	if a.clusterer != nil {
+		// Close what left the window, before adding, so that a clusterer
+		// rebuilt at this pass holds what the running one holds.
+		a.clusterer.Evict(now.Add(-a.window))
+	}
 
 	total, stories, merges := 0, 0, 0
 	for {
@@ -258,12 +264,6 @@ func (a *Assigner) Pass(ctx context.Context) (int, error) {
 			break
 		}
 	}
-	if a.clusterer != nil {
-		// Free what no article still to come can need, when feeds are
-		// quiet. Evicting to now itself would run ahead of articles first
-		// seen a moment before now but not yet committed.
-		a.clusterer.Evict(now.Add(-a.window))
-	}
 	if total > 0 {
 		a.opts.Logger.Info("assigned topics", "articles", total, "new_stories", stories, "merges", merges,
 			"epoch", a.epoch, "duration", time.Since(start).Round(time.Millisecond))
@@ -273,13 +273,14 @@ func (a *Assigner) Pass(ctx context.Context) (int, error) {
 
 // The clusterer's clock.
 //
-// A rebuilt clusterer must decide as the one that was running would have,
-// and an article's weights depend on the document frequencies of the items
-// in the window when it arrived. So the clock is not the wall clock but
-// the articles' FirstSeen: before each article is added the clusterer is
-// evicted to its FirstSeen, and a rebuild replays the stored members of
-// two windows, evicting the same way, so that every article still in the
-// window is weighed against the same items it was weighed against live.
+// The clusterer's state is a function of the items in its window (IDF is
+// applied when scoring, not when an item arrives), and its window is cut
+// by item time. So each pass first evicts to its time minus the window,
+// then adds its articles in (item time, ID) order, never in the order
+// they were fetched: the articles a pass takes give the same stories
+// whatever order the sources were polled in. A rebuild restores the stored
+// members of two windows and evicts the same way, so that it holds what
+// the running clusterer held.
 
 // sync makes the clusterer match the store: rebuilt from the stored stories
 // unless it was the last writer.
@@ -298,9 +299,11 @@ func (a *Assigner) sync(ctx context.Context, now time.Time) error {
 		if err != nil {
 			return fmt.Errorf("assign topics: rebuild stories: %w", err)
 		}
+		// In the order passes add articles (see batch): what the
+		// clusterer learns of names as items come depends on it.
+		slices.SortStableFunc(members, func(x, y store.StoryMember) int { return byItemTime(x.Article, y.Article) })
 		c := topics.NewClusterer(a.opts.Clustering)
 		for _, m := range members {
-			c.Evict(m.Article.FirstSeen)
 			if err := c.Restore(m.Article, topics.Assignment{StoryID: m.StoryID, Slug: m.Slug}); err != nil {
 				return fmt.Errorf("assign topics: rebuild stories: article %s: %w", m.Article.ID, err)
 			}
@@ -347,6 +350,8 @@ func (a *Assigner) batch(ctx context.Context, m *topics.Matcher, arts []feeds.Ar
 		At:    now,
 	}
 	used := map[string]bool{}
+	arts = slices.Clone(arts)
+	slices.SortStableFunc(arts, byItemTime)
 	for _, x := range arts {
 		if assigned[x.ID] {
 			b.Rematched = append(b.Rematched, x.ID)
@@ -361,7 +366,6 @@ func (a *Assigner) batch(ctx context.Context, m *topics.Matcher, arts []feeds.Ar
 		// An article published a window before it was first seen could
 		// only found a story of its own that no other would join.
 		if a.clusterer != nil && !inStory[x.ID] && !itemTime(x).Before(x.FirstSeen.Add(-a.window)) {
-			a.clusterer.Evict(x.FirstSeen)
 			as := a.clusterer.Add(x)
 			if as.New {
 				bs.stories++
@@ -379,6 +383,15 @@ func (a *Assigner) batch(ctx context.Context, m *topics.Matcher, arts []feeds.Ar
 		b.Assigned = append(b.Assigned, store.ArticleVersion{ID: x.ID, Hash: x.Hash})
 	}
 	return b, bs, nil
+}
+
+// byItemTime orders articles by (item time, ID), the order passes add
+// them in, whatever the order they were fetched in.
+func byItemTime(x, y feeds.Article) int {
+	if c := itemTime(x).Compare(itemTime(y)); c != 0 {
+		return c
+	}
+	return strings.Compare(x.ID, y.ID)
 }
 
 // itemTime is the article's time as the clusterer's window sees it: when

@@ -102,10 +102,15 @@ type Stats struct {
 // items in the window: older items leave their stories, and stories left
 // empty are dropped.
 //
-// The same articles added in the same order give the same stories. A
-// restarted process rebuilds its state either by replaying the window's
-// articles ordered by (FirstSeen, ID) through Add, or, to keep ids and
-// members exactly as persisted, through Restore. A Clusterer is safe for
+// The same articles added in the same order give the same stories, and a
+// story's centroid is a function of its members (IDF is applied when
+// scoring, ties go by ids and times, never by arrival), so that adding a
+// batch in (item time, ID) order gives the same stories whatever order it
+// was fetched in. What the clusterer learns of names (which words are
+// mostly capitalized) does follow the order items came in. A restarted
+// process rebuilds its state either by replaying the window's articles
+// through Add, or, to keep ids and members exactly as persisted, through
+// Restore, in the order they were added. A Clusterer is safe for
 // concurrent use; calls are serialized.
 type Clusterer struct {
 	mu        sync.Mutex
@@ -166,7 +171,7 @@ var defaultParams = params{
 	boiler:    0.1,
 	minShared: 1,
 	minW:      0.05,
-	minCover:  0.3,
+	minCover:  0.2,
 	posting:   400,
 	excerpt:   60,
 }
@@ -237,8 +242,8 @@ var ErrNoStory = errors.New("topics: assignment has no story id")
 
 // Restore puts a back into the story as says, without comparing it with
 // anything: use it at start-up to rebuild the window from persisted
-// assignments, in (FirstSeen, ID) order, so that stories keep their ids and
-// members exactly. Articles already present or older than the window are
+// assignments, in the order they were added (by (item time, ID) where
+// passes add them so), so that stories keep their ids and members exactly. Articles already present or older than the window are
 // ignored.
 func (c *Clusterer) Restore(a feeds.Article, as Assignment) error {
 	if as.StoryID == "" {

@@ -203,10 +203,13 @@ func arrive(items []labelled, poll time.Duration, rng *rand.Rand) []labelled {
 	return out
 }
 
-// stream adds items to c as the assigner does (evict to the item's
-// FirstSeen, then Add) and returns each item's final story, following the
-// merges reported on the way, by item id.
-func stream(c *Clusterer, items []labelled) map[string]string {
+// stream adds items to c as the assigner does: a pass after each poll
+// (items first seen in the same poll interval), which evicts to the pass's
+// time minus the window and then adds the pass's items in (item time, ID)
+// order. With poll 0 it is one pass after everything was fetched. It
+// returns each item's final story, following the merges reported on the
+// way, by item id.
+func stream(c *Clusterer, items []labelled, poll time.Duration) map[string]string {
 	story := map[string]string{}
 	into := map[string]string{} // merged story -> the story it went into
 	find := func(s string) string {
@@ -215,12 +218,31 @@ func stream(c *Clusterer, items []labelled) map[string]string {
 		}
 		return s
 	}
-	for _, it := range items {
-		c.Evict(it.a.FirstSeen)
-		as := c.Add(it.a)
-		story[it.a.ID] = as.StoryID
-		for _, m := range as.Merged {
-			into[m] = as.StoryID
+	for len(items) > 0 {
+		n := len(items)
+		if poll > 0 {
+			r := items[0].a.FirstSeen.Truncate(poll)
+			n = 1
+			for n < len(items) && items[n].a.FirstSeen.Truncate(poll).Equal(r) {
+				n++
+			}
+		}
+		pass := slices.Clone(items[:n])
+		items = items[n:]
+		now := pass[len(pass)-1].a.FirstSeen
+		c.Evict(now.Add(-c.window))
+		slices.SortFunc(pass, func(x, y labelled) int {
+			if d := itemTime(x.a, time.Time{}).Compare(itemTime(y.a, time.Time{})); d != 0 {
+				return d
+			}
+			return strings.Compare(x.a.ID, y.a.ID)
+		})
+		for _, it := range pass {
+			as := c.Add(it.a)
+			story[it.a.ID] = as.StoryID
+			for _, m := range as.Merged {
+				into[m] = as.StoryID
+			}
 		}
 	}
 	for id, s := range story {

@@ -2,12 +2,13 @@ package topics
 
 import (
 	"container/heap"
+	"maps"
 	"slices"
 	"time"
 )
 
 type centEntry struct {
-	w    float64
+	q    int64 // the members' docTerm.q summed: raw weight, no IDF
 	n    int32 // members holding the term
 	full int32 // members holding it on its own, not only as a word of a name
 	pos  int32 // index in the term's postings
@@ -15,10 +16,8 @@ type centEntry struct {
 
 type group struct {
 	id, slug string
-	seq      uint64
 	docs     []*doc
 	cent     map[uint32]*centEntry
-	norm2    float64
 	sources  map[string]int
 	words    map[uint32]int32 // members whose title has the word
 	label    *doc             // valid while labelOK
@@ -32,20 +31,65 @@ func (c *Clusterer) newGroup(id, slug string, d *doc) *group {
 	if slug == "" {
 		slug = storySlug(d.title, id)
 	}
-	g := &group{id: id, slug: slug, seq: d.seq, cent: map[uint32]*centEntry{}, sources: map[string]int{}, words: map[uint32]int32{}}
+	g := &group{id: id, slug: slug, cent: map[uint32]*centEntry{}, sources: map[string]int{}, words: map[uint32]int32{}}
 	c.groups[id] = g
 	return g
 }
 
-// dot is d's dot product with g's centroid.
-func (g *group) dot(d *doc) float64 {
+// weight is a centroid entry's weight with the window's IDF now.
+func (c *Clusterer) weight(id uint32, e *centEntry) float64 {
+	return float64(e.q) / fixedOne * c.idf(id)
+}
+
+// storyWeight is weight in story g: for a story of one item, with that
+// item's source's boilerplate weighed down as in the item's own vector.
+func (c *Clusterer) storyWeight(g *group, id uint32, e *centEntry) float64 {
+	w := c.weight(id, e)
+	if len(g.docs) == 1 {
+		w *= c.boilerplate(g.docs[0].source, id)
+	}
+	return w
+}
+
+// norm2 is the squared length of g's centroid with the window's IDF now,
+// in time linear in its terms: scoring needs it for small stories only.
+// It sums in a fixed order (a single member's terms, else by term id), so
+// that the result does not depend on map iteration.
+func (c *Clusterer) norm2(g *group) float64 {
 	var s float64
-	for _, t := range d.terms {
-		if e := g.cent[t.id]; e != nil {
-			s += t.w * e.w
+	if len(g.docs) == 1 {
+		for _, t := range g.docs[0].terms {
+			w := c.storyWeight(g, t.id, g.cent[t.id])
+			s += w * w
 		}
+		return s
+	}
+	for _, id := range slices.Sorted(maps.Keys(g.cent)) {
+		w := c.weight(id, g.cent[id])
+		s += w * w
 	}
 	return s
+}
+
+// older reports whether a's oldest member, by (time, id), is older than
+// b's: a function of the members, unlike the order stories were founded
+// or restored in.
+func older(a, b *group) bool {
+	x, y := a.oldest(), b.oldest()
+	if !x.t.Equal(y.t) {
+		return x.t.Before(y.t)
+	}
+	return x.id < y.id
+}
+
+func (g *group) oldest() *doc {
+	var o *doc
+	for _, d := range g.docs {
+		if o == nil || d.t.Before(o.t) || d.t.Equal(o.t) && d.id < o.id {
+			o = d
+		}
+	}
+	return o
 }
 
 func (c *Clusterer) join(g *group, d *doc) {
@@ -57,10 +101,7 @@ func (c *Clusterer) join(g *group, d *doc) {
 
 // add puts d's vector into g's centroid and postings.
 func (c *Clusterer) add(g *group, d *doc) {
-	dot := g.dot(d)
-	var self float64
 	for _, t := range d.terms {
-		self += t.w * t.w
 		e := g.cent[t.id]
 		if e == nil {
 			ti := &c.terms[t.id]
@@ -68,13 +109,12 @@ func (c *Clusterer) add(g *group, d *doc) {
 			ti.post = append(ti.post, posting{g, e})
 			g.cent[t.id] = e
 		}
-		e.w += t.w
+		e.q += t.q
 		e.n++
 		if !t.comp {
 			e.full++
 		}
 	}
-	g.norm2 += 2*dot + self
 	g.docs = append(g.docs, d)
 	if d.t.After(g.last) {
 		g.last = d.t
@@ -119,12 +159,9 @@ func (g *group) labelDoc() *doc {
 // drop removes d from its story and the vocabulary.
 func (c *Clusterer) drop(d *doc) {
 	g := d.g
-	dot := g.dot(d)
-	var self float64
 	for _, t := range d.terms {
-		self += t.w * t.w
 		e := g.cent[t.id]
-		e.w -= t.w
+		e.q -= t.q
 		e.n--
 		if !t.comp {
 			e.full--
@@ -133,10 +170,6 @@ func (c *Clusterer) drop(d *doc) {
 			c.unpost(t.id, e)
 			delete(g.cent, t.id)
 		}
-	}
-	g.norm2 -= 2*dot - self
-	if g.norm2 < 0 || len(g.cent) == 0 {
-		g.norm2 = 0
 	}
 	if i := slices.Index(g.docs, d); i >= 0 {
 		g.docs = slices.Delete(g.docs, i, i+1)

@@ -11,11 +11,22 @@ import (
 )
 
 type docTerm struct {
-	id       uint32
-	w        float64 // unit-length TF-IDF weight, IDF as of the item's arrival
+	id uint32
+	// w is the unit-length TF-IDF weight with the window's IDF as the item
+	// arrives, for choosing its story only.
+	w float64
+	// q is the field weight without IDF, the item's field weights scaled
+	// to unit length, in fixed point (see fixedOne): the centroids sum it,
+	// and IDF is applied when they are scored, so that a story's centroid
+	// is a function of its members whatever the order they came in or
+	// were restored in, and integer sums are exact in any order.
+	q        int64
 	cap, low int8
 	comp     bool // only a word of the item's multi-word names (see rawTerm)
 }
+
+// fixedOne is 1 in the fixed point of docTerm.q and centEntry.q.
+const fixedOne = 1 << 30
 
 // part ties a word to a multi-word name of the item it is a word of.
 type part struct {
@@ -25,7 +36,7 @@ type part struct {
 type doc struct {
 	id, source, title, key string
 	t                      time.Time
-	seq                    uint64
+	seq                    uint64 // arrival counter, to mark scratch state
 	terms                  []docTerm
 	parts                  []part   // for the terms marked comp, while choosing
 	words                  []uint32 // distinct words of the title, for the label
@@ -62,19 +73,22 @@ func (c *Clusterer) newDoc(a feeds.Article, id string, t time.Time) *doc {
 			d.parts = c.namesOf(d.parts, d.terms[i].id, r.term, r.names)
 		}
 	}
-	n := float64(len(c.docs) + 1)
-	srcN := c.srcDocs[d.source]
+	var raw2 float64
+	for _, dt := range d.terms {
+		raw2 += dt.w * dt.w
+	}
+	if raw2 > 0 {
+		raw2 = math.Sqrt(raw2)
+		for i := range d.terms {
+			d.terms[i].q = int64(math.Round(d.terms[i].w / raw2 * fixedOne))
+		}
+	}
+	c.docs[id] = d
 	var norm float64
 	for i := range d.terms {
 		dt := &d.terms[i]
-		df := c.terms[dt.id].df
-		dt.w *= math.Log((n + 1) / float64(df))
-		// A term that nearly only this source uses, in a good share of
-		// its items, is its boilerplate ("- WDRB 41 Louisville News"),
-		// not news: it would tie the source's unrelated items together.
-		if ns := c.srcTerms[srcTerm{d.source, dt.id}]; ns >= 2 && 10*ns >= 8*df && 10*ns >= 3*srcN {
-			dt.w *= c.p.boiler
-		}
+		dt.w *= c.idf(dt.id)
+		dt.w *= c.boilerplate(d.source, dt.id)
 		norm += dt.w * dt.w
 	}
 	if norm > 0 {
@@ -83,7 +97,6 @@ func (c *Clusterer) newDoc(a feeds.Article, id string, t time.Time) *doc {
 			d.terms[i].w /= norm
 		}
 	}
-	c.docs[id] = d
 	heap.Push(&c.byTime, d)
 	return d
 }
@@ -131,7 +144,24 @@ func (d *doc) sharesName(g *group, word uint32) bool {
 	return false
 }
 
-// docHeap orders items by time, then arrival, for eviction.
+// boilerplate is the multiplier of term id in an item of src: a term that
+// nearly only this source uses, in a good share of its items, is its
+// boilerplate ("- WDRB 41 Louisville News"), not news: it would tie the
+// source's unrelated items together.
+func (c *Clusterer) boilerplate(src string, id uint32) float64 {
+	ns, df := c.srcTerms[srcTerm{src, id}], c.terms[id].df
+	if ns >= 2 && 10*ns >= 8*df && 10*ns >= 3*c.srcDocs[src] {
+		return c.p.boiler
+	}
+	return 1
+}
+
+// idf is term id's inverse document frequency in the window now.
+func (c *Clusterer) idf(id uint32) float64 {
+	return math.Log(float64(len(c.docs)+1) / float64(c.terms[id].df))
+}
+
+// docHeap orders items by time, then id, for eviction.
 type docHeap []*doc
 
 func (h docHeap) Len() int { return len(h) }
@@ -140,7 +170,7 @@ func (h docHeap) Less(i, j int) bool {
 	if !h[i].t.Equal(h[j].t) {
 		return h[i].t.Before(h[j].t)
 	}
-	return h[i].seq < h[j].seq
+	return h[i].id < h[j].id
 }
 
 func (h docHeap) Swap(i, j int) {

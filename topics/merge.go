@@ -20,10 +20,10 @@ func (c *Clusterer) mergeBridged(g *group, cands []candidate) (*group, []string)
 			continue
 		}
 		keep, gone := g, o
-		if len(o.docs) > len(g.docs) || (len(o.docs) == len(g.docs) && o.seq < g.seq) {
+		if len(o.docs) > len(g.docs) || (len(o.docs) == len(g.docs) && older(o, g)) {
 			keep, gone = o, g
 		}
-		fit := centroidCosine(g, o) * c.decay(g.last.Sub(o.last))
+		fit := c.centroidCosine(g, o) * c.decay(g.last.Sub(o.last))
 		if fit < c.p.merge {
 			continue
 		}
@@ -34,9 +34,11 @@ func (c *Clusterer) mergeBridged(g *group, cands []candidate) (*group, []string)
 	return g, merged
 }
 
-// centroidCosine is the cosine between two stories' centroids.
-func centroidCosine(a, b *group) float64 {
-	if a.norm2 <= 0 || b.norm2 <= 0 {
+// centroidCosine is the cosine between two stories' centroids, with the
+// window's IDF now.
+func (c *Clusterer) centroidCosine(a, b *group) float64 {
+	na, nb := c.norm2(a), c.norm2(b)
+	if na <= 0 || nb <= 0 {
 		return 0
 	}
 	if len(a.cent) > len(b.cent) {
@@ -52,10 +54,10 @@ func centroidCosine(a, b *group) float64 {
 	var dot float64
 	for _, id := range ids {
 		if e := b.cent[id]; e != nil {
-			dot += a.cent[id].w * e.w
+			dot += c.weight(id, a.cent[id]) * c.weight(id, e)
 		}
 	}
-	return dot / math.Sqrt(a.norm2*b.norm2)
+	return dot / math.Sqrt(na*nb)
 }
 
 // absorb moves every item of gone into keep and forgets gone.

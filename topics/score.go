@@ -3,6 +3,7 @@ package topics
 import (
 	"math"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -84,7 +85,7 @@ func (c *Clusterer) choose(d *doc) []candidate {
 		case x.sim < y.sim:
 			return 1
 		}
-		return cmpSeq(x.g, y.g)
+		return strings.Compare(x.g.id, y.g.id)
 	})
 	return out
 }
@@ -99,16 +100,6 @@ func (c *Clusterer) decay(dt time.Duration) float64 {
 		return 1
 	}
 	return math.Exp2(-float64(dt) / float64(c.p.halfLife))
-}
-
-func cmpSeq(x, y *group) int {
-	switch {
-	case x.seq < y.seq:
-		return -1
-	case x.seq > y.seq:
-		return 1
-	}
-	return 0
 }
 
 // fit accumulates how well an item fits a story, term by term.
@@ -148,7 +139,10 @@ func (c *Clusterer) accumulate(f *fit, g *group, d *doc, t docTerm, e *centEntry
 		f.shared++
 	}
 	f.coverD += t.w * t.w
-	f.coverG += e.w * e.w
+	if len(g.docs) <= c.p.minShared { // only small stories need it (see final)
+		eg := c.storyWeight(g, t.id, e)
+		f.coverG += eg * eg
+	}
 	typ := float64(n) / float64(len(g.docs)+1)
 	spec := float64(n) / math.Max(1, float64(c.terms[t.id].df-1))
 	f.score += t.w * math.Sqrt(typ*spec)
@@ -163,7 +157,7 @@ func (c *Clusterer) final(g *group, f *fit) float64 {
 		if f.shared < 2 {
 			return 0
 		}
-		if g.norm2 > 0 && min(f.coverD, f.coverG/g.norm2) < c.p.minCover {
+		if n2 := c.norm2(g); n2 > 0 && min(f.coverD, f.coverG/n2) < c.p.minCover {
 			return 0
 		}
 	}
