@@ -180,9 +180,8 @@ func (w *WireCounter) forward(dst io.Writer, src io.Reader) error {
 			if _, err := io.ReadFull(r, body); err != nil {
 				return err
 			}
-			if _, err := dst.Write(body); err != nil {
-				return err
-			}
+			// Counted before the message is complete at the server, so
+			// that a client that has its answer sees it counted.
 			f := cstrings(body, 2)
 			switch hdr[0] {
 			case 'Q':
@@ -192,6 +191,9 @@ func (w *WireCounter) forward(dst io.Writer, src io.Reader) error {
 				prepared[f[0]] = f[1]
 			case 'B': // portal name, statement name
 				bound = prepared[f[1]]
+			}
+			if _, err := dst.Write(body); err != nil {
+				return err
 			}
 			continue
 		case 'E':
