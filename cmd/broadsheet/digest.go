@@ -266,7 +266,7 @@ func (m *Main) cmdDigest(ctx context.Context, _ *flag.FlagSet, args []string) er
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("broadsheet digest "+sub, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	m.config = configFlag(fs)
+	m.commandFlags(fs)
 	var (
 		html, text, tick *bool
 		out, to          *string

@@ -95,7 +95,8 @@ type Main struct {
 	// Reloaded, if set, receives the outcome of every configuration reload.
 	Reloaded chan<- error
 
-	config *string // the --config flag of the command being run
+	config  *string       // the --config flag of the command being run
+	flagSet *flag.FlagSet // the flags of the command being run, for completion
 }
 
 // NewMain returns a Main wired to the process's environment.
@@ -129,6 +130,7 @@ func commands() []command {
 		{"digest", "", "email digests: list, preview NAME, send NAME, resubscribe NAME ADDRESS (see `broadsheet digest help`)", (*Main).cmdDigest},
 		{"migrate", "--from sqlite:PATH --to postgres:DSN [--force]", "copy every table of one store into another (SQLite to PostgreSQL, or back)", (*Main).cmdMigrate},
 		{"check", "", "validate the configuration and print a summary", (*Main).cmdCheck},
+		{"completion", "bash|zsh|fish", "print the shell completion script for bash, zsh or fish", (*Main).cmdCompletion},
 		{"version", "", "print the version", (*Main).cmdVersion},
 	}
 }
@@ -156,8 +158,15 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 func (m *Main) runCommand(ctx context.Context, c command, name string, args []string) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	m.config = configFlag(fs)
+	m.commandFlags(fs)
 	return c.run(m, ctx, fs, args)
+}
+
+// commandFlags registers on fs, the flag set of the command being run,
+// the flags every command has.
+func (m *Main) commandFlags(fs *flag.FlagSet) {
+	m.config = configFlag(fs)
+	m.flagSet = fs
 }
 
 // subcommand runs the subcommand of parent that args name, for commands
