@@ -12,7 +12,7 @@ export BROADSHEET_TEST_POSTGRES_DSN
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 LDFLAGS := $(if $(VERSION),-X main.Version=$(VERSION))
 
-.PHONY: run test test-deps build vet fmt-check fuzz bench
+.PHONY: run test test-deps build static vet fmt-check fuzz bench
 
 ## run: the daemon on ./config.yaml with the embedded SQLite store. It
 ## builds, then execs the binary (`go run` turned a clean stop into an
@@ -28,6 +28,13 @@ build:
 	@if [ ! -x bin/broadsheet ]; then echo "make: building bin/broadsheet for the first time: Go downloads and compiles the modules, which takes a minute or two..."; fi
 	@CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o bin/broadsheet ./cmd/broadsheet
 	@echo "make: built bin/broadsheet $$(bin/broadsheet version | cut -d' ' -f2)"
+
+## static: the binary of the container image (Dockerfile): static,
+## without paths or symbols, with the time zone database inside (for
+## CRON_TZ= on a base without one)
+STATIC_OUT ?= bin/broadsheet-static
+static:
+	CGO_ENABLED=0 $(GO) build -trimpath -tags timetzdata -ldflags "-s -w $(LDFLAGS)" -o $(STATIC_OUT) ./cmd/broadsheet
 
 ## test: install what the tests need, then run every test
 test: test-deps

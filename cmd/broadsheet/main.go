@@ -130,6 +130,7 @@ func commands() []command {
 		{"digest", "", "email digests: list, preview NAME, send NAME, resubscribe NAME ADDRESS (see `broadsheet digest help`)", (*Main).cmdDigest},
 		{"migrate", "--from sqlite:PATH --to postgres:DSN [--force]", "copy every table of one store into another (SQLite to PostgreSQL, or back)", (*Main).cmdMigrate},
 		{"check", "", "validate the configuration and print a summary", (*Main).cmdCheck},
+		{"healthcheck", "[--url URL]", "ask the running server's /healthz how it is: exit status 0 if it answers ok or degraded", (*Main).cmdHealthcheck},
 		{"completion", "bash|zsh|fish", "print the shell completion script for bash, zsh or fish", (*Main).cmdCompletion},
 		{"version", "", "print the version", (*Main).cmdVersion},
 	}
