@@ -121,7 +121,7 @@ func commands() []command {
 	return []command{
 		{"run", "", "run the daemon: poll sources, group topics, serve feeds, send digests", (*Main).cmdRun},
 		{"fetch", "[--source NAME]", "poll every source (or one) now and print what changed", (*Main).cmdFetch},
-		{"sources", "[list]", "show each source's polling status (see `broadsheet sources help`)", (*Main).cmdSources},
+		{"sources", "[list|add URL|remove NAME]", "each source's polling status; add a source by its page or feed, or remove one (see `broadsheet sources help`)", (*Main).cmdSources},
 		{"items", "[--since 24h] [--source NAME] [--json]", "list stored items", (*Main).cmdItems},
 		{"topics", "[--since 72h] [--kind story|configured] [--min-outlets 2] [--json]", "assign pending items to topics, then list topics and stories, largest first", (*Main).cmdTopics},
 		{"import", "FILE.opml [--dry-run]", "add the feeds of an OPML subscription list (exported from another reader) to the configuration", (*Main).cmdImport},
@@ -282,10 +282,14 @@ func durationFlag(fs *flag.FlagSet, name, usage string) *time.Duration {
 
 func (m *Main) usage(w io.Writer) {
 	fmt.Fprintf(w, "broadsheet %s: a self-hosted news aggregator and digest mailer\n\nUsage: broadsheet COMMAND [--config PATH] [flags]\n\nCommands:\n", Version)
+	width := 0
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.help)
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.help)
 		if c.args != "" {
-			fmt.Fprintf(w, "  %-10s   flags: %s\n", "", c.args)
+			fmt.Fprintf(w, "  %-*s    broadsheet %s %s\n", width, "", c.name, c.args)
 		}
 	}
 	fmt.Fprintf(w, "\nThe configuration is read from --config, else $BROADSHEET_CONFIG, else ./config.yaml.\n")
