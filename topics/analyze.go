@@ -20,7 +20,12 @@ type rawTerm struct {
 	// then speaks for one of those names, not for itself.
 	comp  bool
 	names []string
+	lede  bool // a term of the lede (Excerpt), a field of its own
 }
+
+// ledeMark starts the lede's terms, which are terms of their own: the
+// lede is compared with the lede, the title with the title.
+const ledeMark = "~"
 
 // caseStyle says what capitalization means in a text.
 type caseStyle uint8
@@ -76,11 +81,17 @@ func analyze(a feeds.Article, p *params, st stats) ([]rawTerm, []string) {
 	if p.urlW > 0 {
 		z.slug(a.Link)
 	}
-	if p.excerptW > 0 && a.Excerpt != "" {
-		z.text(tokenize(a.Excerpt), p.excerptW, p.excerpt)
-	}
 	if p.catW > 0 {
 		z.categories(a.Categories)
+	}
+	if p.excerptW > 0 && a.Excerpt != "" {
+		if p.ledeField {
+			z.lede = true
+			z.text(tokenize(a.Excerpt), 1, p.excerpt)
+			z.lede = false
+		} else {
+			z.text(tokenize(a.Excerpt), p.excerptW, p.excerpt)
+		}
 	}
 	return z.terms(), titleWords(titleToks, st)
 }
@@ -94,6 +105,7 @@ type analyzer struct {
 	// named holds the words of names written under an alias ("united",
 	// "kingdom" of "UK"), so that the URL slug does not bring them back.
 	named map[string]bool
+	lede  bool // reading the lede: terms get ledeMark
 }
 
 // terms returns the accumulated terms in the order first seen.
@@ -105,10 +117,19 @@ func (z *analyzer) terms() []rawTerm {
 	return out
 }
 
+// key is term as the current field names it.
+func (z *analyzer) key(term string) string {
+	if z.lede {
+		return ledeMark + term
+	}
+	return term
+}
+
 func (z *analyzer) get(term string, comp bool) *rawTerm {
+	term = z.key(term)
 	r := z.acc[term]
 	if r == nil {
-		r = &rawTerm{term: term, comp: comp}
+		r = &rawTerm{term: term, comp: comp, lede: z.lede}
 		z.acc[term] = r
 		z.order = append(z.order, term)
 	}
@@ -136,7 +157,7 @@ func (z *analyzer) addPart(term, whole string, w float64, cap bool) {
 	if cap {
 		r.cap = 1
 	}
-	if !slices.Contains(r.names, whole) {
+	if whole = z.key(whole); !slices.Contains(r.names, whole) {
 		r.names = append(r.names, whole)
 	}
 }
@@ -312,7 +333,7 @@ func (s *textScan) flushOne() {
 func (s *textScan) alias(canon []string) {
 	z, fw := s.z, s.fw
 	whole := strings.Join(canon, " ")
-	if r := z.acc[whole]; r != nil && !r.comp {
+	if r := z.acc[z.key(whole)]; r != nil && !r.comp {
 		// Named again another way ("US ... Washington"): one entity, not
 		// twice the evidence.
 		return

@@ -82,8 +82,10 @@ type Stats struct {
 // Clusterer groups articles into stories incrementally: each added article
 // joins the live story it fits best, or founds one.
 //
-// An article is a TF-IDF vector: title words weigh most, then excerpt and
-// URL slug words, then categories; names, acronyms and numbers count double;
+// An article is a TF-IDF vector of two fields: the title (with URL slug
+// words the title lacks, and categories, weighing less) and the lede (the
+// Excerpt's first words, terms of their own, compared with other ledes
+// only, the field weighing excerptW of the whole); names, acronyms and numbers count double;
 // document frequencies are learned from the items in the window as they
 // arrive. A multi-word name ("North Korea", "Kim Jong Un") is one term, and
 // its words count only where both sides name the same thing: a word shared
@@ -140,7 +142,7 @@ type Clusterer struct {
 // headlines as a whole (see TestQuality_Stories), never story by story.
 type params struct {
 	titleW    float64       // weight of a title word
-	excerptW  float64       // weight of a word of the excerpt
+	excerptW  float64       // weight of the lede field (or of an excerpt word, without ledeField)
 	urlW      float64       // weight of a URL slug word the title lacks
 	catW      float64       // weight of a category word
 	entity    float64       // multiplier for names, acronyms and numbers
@@ -152,14 +154,16 @@ type params struct {
 	boiler    float64       // multiplier for a source's boilerplate terms
 	minShared int           // stories this small need two shared terms, not one
 	minW      float64       // weight a term needs to count as shared
-	minCover  float64       // share of each side's weight small stories must share
+	minCover  float64       // share of each side's title weight small stories must share
+	ledeCover float64       // or of each side's lede weight
 	posting   int           // a term in more stories than this finds no candidates
 	excerpt   int           // words of the excerpt read
+	ledeField bool          // the excerpt is a field of its own, of weight excerptW, not mixed into the title's
 }
 
 var defaultParams = params{
 	titleW:    1,
-	excerptW:  0.5,
+	excerptW:  0.2,
 	urlW:      0.5,
 	catW:      0.25,
 	entity:    2,
@@ -171,9 +175,11 @@ var defaultParams = params{
 	boiler:    0.1,
 	minShared: 1,
 	minW:      0.05,
-	minCover:  0.2,
+	minCover:  0.3,
+	ledeCover: 0.05,
 	posting:   400,
 	excerpt:   60,
+	ledeField: true,
 }
 
 // NewClusterer returns an empty Clusterer.

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -52,21 +53,31 @@ func (c *Clusterer) storyWeight(g *group, id uint32, e *centEntry) float64 {
 }
 
 // norm2 is the squared length of g's centroid with the window's IDF now,
-// in time linear in its terms: scoring needs it for small stories only.
-// It sums in a fixed order (a single member's terms, else by term id), so
-// that the result does not depend on map iteration.
+// in time linear in its terms: merges need it.
 func (c *Clusterer) norm2(g *group) float64 {
-	var s float64
+	n := c.fieldNorm2(g)
+	return n[0] + n[1]
+}
+
+// fieldNorm2 is norm2 by field (title, lede: see docTerm.field). It sums
+// in a fixed order (a single member's terms, else by term id), so that the
+// result does not depend on map iteration.
+func (c *Clusterer) fieldNorm2(g *group) [2]float64 {
+	var s [2]float64
 	if len(g.docs) == 1 {
 		for _, t := range g.docs[0].terms {
 			w := c.storyWeight(g, t.id, g.cent[t.id])
-			s += w * w
+			s[t.field] += w * w
 		}
 		return s
 	}
 	for _, id := range slices.Sorted(maps.Keys(g.cent)) {
 		w := c.weight(id, g.cent[id])
-		s += w * w
+		k := 0
+		if strings.HasPrefix(c.terms[id].term, ledeMark) {
+			k = 1
+		}
+		s[k] += w * w
 	}
 	return s
 }

@@ -23,6 +23,7 @@ type docTerm struct {
 	q        int64
 	cap, low int8
 	comp     bool // only a word of the item's multi-word names (see rawTerm)
+	field    int8 // 0 title, 1 lede (see rawTerm.lede)
 }
 
 // fixedOne is 1 in the fixed point of docTerm.q and centEntry.q.
@@ -59,7 +60,11 @@ func (c *Clusterer) newDoc(a feeds.Article, id string, t time.Time) *doc {
 		ti.cap += int32(r.cap)
 		ti.low += int32(r.low)
 		c.srcTerms[srcTerm{d.source, tid}]++
-		d.terms = append(d.terms, docTerm{id: tid, w: r.w, cap: r.cap, low: r.low, comp: r.comp})
+		dt := docTerm{id: tid, w: r.w, cap: r.cap, low: r.low, comp: r.comp}
+		if r.lede {
+			dt.field = 1
+		}
+		d.terms = append(d.terms, dt)
 	}
 	// Title words share the vocabulary (nearly all are terms of the item
 	// anyway), counted apart so that a word stays while a title has it.
@@ -73,32 +78,59 @@ func (c *Clusterer) newDoc(a feeds.Article, id string, t time.Time) *doc {
 			d.parts = c.namesOf(d.parts, d.terms[i].id, r.term, r.names)
 		}
 	}
-	var raw2 float64
-	for _, dt := range d.terms {
-		raw2 += dt.w * dt.w
-	}
-	if raw2 > 0 {
-		raw2 = math.Sqrt(raw2)
-		for i := range d.terms {
-			d.terms[i].q = int64(math.Round(d.terms[i].w / raw2 * fixedOne))
+	fieldW := func(i int) float64 {
+		if raw[i].lede {
+			return c.p.excerptW
 		}
+		return 1
+	}
+	scale(d.terms, raw, fieldW, func(dt *docTerm) *float64 { return &dt.w })
+	for i := range d.terms {
+		d.terms[i].q = int64(math.Round(d.terms[i].w * fixedOne))
 	}
 	c.docs[id] = d
-	var norm float64
 	for i := range d.terms {
 		dt := &d.terms[i]
-		dt.w *= c.idf(dt.id)
-		dt.w *= c.boilerplate(d.source, dt.id)
-		norm += dt.w * dt.w
+		dt.w = raw[i].w * c.idf(dt.id) * c.boilerplate(d.source, dt.id)
 	}
-	if norm > 0 {
-		norm = math.Sqrt(norm)
-		for i := range d.terms {
-			d.terms[i].w /= norm
-		}
-	}
+	scale(d.terms, raw, fieldW, func(dt *docTerm) *float64 { return &dt.w })
 	heap.Push(&c.byTime, d)
 	return d
+}
+
+// scale makes each field of terms (the title's, the lede's: see
+// rawTerm.lede) unit length times its weight fieldW, then the whole unit
+// length, so that a lede counts as one field however long it is.
+func scale(terms []docTerm, raw []rawTerm, fieldW func(int) float64, w func(*docTerm) *float64) {
+	var n2 [2]float64
+	field := func(i int) int {
+		if raw[i].lede {
+			return 1
+		}
+		return 0
+	}
+	for i := range terms {
+		x := *w(&terms[i])
+		n2[field(i)] += x * x
+	}
+	var total float64
+	f := [2]float64{}
+	for k := range n2 {
+		if n2[k] > 0 {
+			f[k] = 1 / math.Sqrt(n2[k])
+		}
+	}
+	for i := range terms {
+		p := w(&terms[i])
+		*p *= f[field(i)] * fieldW(i)
+		total += *p * *p
+	}
+	if total > 0 {
+		total = math.Sqrt(total)
+		for i := range terms {
+			*w(&terms[i]) /= total
+		}
+	}
 }
 
 // namesOf appends to parts the names known to the vocabulary that hold the
@@ -111,9 +143,13 @@ func (c *Clusterer) namesOf(parts []part, id uint32, term string, names []string
 			parts = append(parts, part{id, n})
 		}
 	}
+	mark := ""
+	if strings.HasPrefix(term, ledeMark) {
+		mark, term = ledeMark, term[len(ledeMark):]
+	}
 	for _, whole := range names {
 		add(whole)
-		words := strings.Fields(whole)
+		words := strings.Fields(strings.TrimPrefix(whole, mark))
 		for i, w := range words {
 			if w != term {
 				continue
@@ -121,7 +157,7 @@ func (c *Clusterer) namesOf(parts []part, id uint32, term string, names []string
 			for a := max(0, i-maxSubName+1); a <= i; a++ {
 				for b := max(i+1, a+2); b <= len(words) && b-a <= maxSubName; b++ {
 					if a > 0 || b < len(words) {
-						add(strings.Join(words[a:b], " "))
+						add(mark + strings.Join(words[a:b], " "))
 					}
 				}
 			}

@@ -63,7 +63,7 @@ func (c *Clusterer) choose(d *doc) []candidate {
 	for _, g := range touched {
 		// Decay and the same-source margin only lower a score or raise
 		// the bar: skip their cost when the score cannot pass anyway.
-		sim := c.final(g, &g.acc)
+		sim := c.final(g, d, &g.acc)
 		if sim < c.threshold {
 			continue
 		}
@@ -106,7 +106,7 @@ func (c *Clusterer) decay(dt time.Duration) float64 {
 type fit struct {
 	score          float64
 	shared         int
-	coverD, coverG float64
+	coverD, coverG [2]float64 // by field (see docTerm.field)
 }
 
 // accumulate adds to f the item's term t, which story g holds as e.
@@ -138,26 +138,48 @@ func (c *Clusterer) accumulate(f *fit, g *group, d *doc, t docTerm, e *centEntry
 	if t.w >= c.p.minW {
 		f.shared++
 	}
-	f.coverD += t.w * t.w
+	f.coverD[t.field] += t.w * t.w
 	if len(g.docs) <= c.p.minShared { // only small stories need it (see final)
 		eg := c.storyWeight(g, t.id, e)
-		f.coverG += eg * eg
+		f.coverG[t.field] += eg * eg
 	}
 	typ := float64(n) / float64(len(g.docs)+1)
 	spec := float64(n) / math.Max(1, float64(c.terms[t.id].df-1))
 	f.score += t.w * math.Sqrt(typ*spec)
 }
 
+// covers reports whether d and the small story g share at least minCover
+// of each one's weight in the title, or ledeCover of it in the lede: two
+// ledes say more than two headlines, which share few words even when they
+// report one event.
+func (c *Clusterer) covers(g *group, d *doc, f *fit) bool {
+	var dn [2]float64
+	for _, t := range d.terms {
+		dn[t.field] += t.w * t.w
+	}
+	gn := c.fieldNorm2(g)
+	for k := range dn {
+		need := c.p.minCover
+		if k == 1 {
+			need = c.p.ledeCover
+		}
+		if dn[k] > 0 && gn[k] > 0 && min(f.coverD[k]/dn[k], f.coverG[k]/gn[k]) >= need {
+			return true
+		}
+	}
+	return dn[0] == 0 && dn[1] == 0 || gn[0] == 0 && gn[1] == 0
+}
+
 // final is the accumulated score, or 0 when g is a story of a single item
 // and the two share less than two terms, or less than minCover of either's
 // weight: that is how unrelated headlines collide ("criminal probe" and
 // "criminally abusing"; "US-China talks resume" and "Brexit talks resume").
-func (c *Clusterer) final(g *group, f *fit) float64 {
+func (c *Clusterer) final(g *group, d *doc, f *fit) float64 {
 	if len(g.docs) <= c.p.minShared {
 		if f.shared < 2 {
 			return 0
 		}
-		if n2 := c.norm2(g); n2 > 0 && min(f.coverD, f.coverG/n2) < c.p.minCover {
+		if !c.covers(g, d, f) {
 			return 0
 		}
 	}

@@ -191,10 +191,18 @@ func TestAnalyze(t *testing.T) {
 			heavier: [][2]string{{"collaps", "stockholm"}},
 		},
 		{
-			name:    "ExcerptAndCategories",
-			a:       feeds.Article{Title: "Talks collapse", Excerpt: "Negotiators left Stockholm early.", Categories: []string{"Diplomacy"}},
-			has:     []string{"negoti", "stockholm", "diplomaci"},
+			name: "ExcerptAndCategories",
+			a:    feeds.Article{Title: "Talks collapse", Excerpt: "Negotiators left Stockholm early.", Categories: []string{"Diplomacy"}},
+			// The lede's terms are its own (see ledeMark).
+			has:     []string{ledeMark + "negoti", ledeMark + "stockholm", "diplomaci"},
+			hasNot:  []string{"negoti", "stockholm"},
 			heavier: [][2]string{{"collaps", "diplomaci"}},
+		},
+		{
+			name: "LedeNames",
+			a:    feeds.Article{Title: "Talks collapse", Excerpt: "North Korea walked out of the talks."},
+			has:  []string{ledeMark + "north korea", ledeMark + "talk", "talk"},
+			comp: []string{ledeMark + "north", ledeMark + "korea"},
 		},
 		{
 			name:    "NamePartsMarked",
