@@ -77,7 +77,8 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 func TestService_DeliverOverSMTP(t *testing.T) {
 	db := openStore(t, 6)
 	// Each of these recipients meets one failure, once; gone@ is refused
-	// for good.
+	// for good, and so is the message to spam@, after which this server
+	// wants an RSET before the next recipient's (z@) MAIL.
 	var mu sync.Mutex
 	seen := map[string]bool{}
 	once := func(key string) bool {
@@ -89,7 +90,7 @@ func TestService_DeliverOverSMTP(t *testing.T) {
 		seen[key] = true
 		return true
 	}
-	srv := smtptest.Start(t, smtptest.Options{TLS: smtptest.StartTLS, Username: "bs", Password: "pw", Hook: func(ev smtptest.Event) error {
+	srv := smtptest.Start(t, smtptest.Options{TLS: smtptest.StartTLS, Username: "bs", Password: "pw", RsetAfterFailure: true, Hook: func(ev smtptest.Event) error {
 		if len(ev.To) == 0 {
 			return nil
 		}
@@ -97,6 +98,8 @@ func TestService_DeliverOverSMTP(t *testing.T) {
 		switch {
 		case ev.Stage == "rcpt" && rcpt == "gone@example.com":
 			return smtptest.Reply(550, "5.1.1 no such user")
+		case ev.Stage == "data" && rcpt == "spam@example.com":
+			return smtptest.Reply(554, "5.7.1 message refused")
 		case ev.Stage == "rcpt" && rcpt == "busy@example.com" && once("busy"):
 			return smtptest.Reply(421, "4.3.2 too busy, come back later")
 		case ev.Stage == "data" && rcpt == "later@example.com" && once("later"):
@@ -129,7 +132,7 @@ func TestService_DeliverOverSMTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := digest.Digest{Name: "daily", To: []string{"a@example.com", "busy@example.com", "drop@example.com",
-		"gone@example.com", "later@example.com", "z@example.com"}}
+		"gone@example.com", "later@example.com", "spam@example.com", "z@example.com"}}
 
 	rep, err := svc.Send(t.Context(), d, now)
 	if err != nil {
@@ -141,15 +144,15 @@ func TestService_DeliverOverSMTP(t *testing.T) {
 	}
 	for _, r := range d.To {
 		want := 1
-		if r == "gone@example.com" {
+		if r == "gone@example.com" || r == "spam@example.com" {
 			want = 0
 		}
 		if got[r] != want {
 			t.Errorf("%s got %d messages, want %d", r, got[r], want)
 		}
 	}
-	if rep.Count(store.DeliverySent) != 5 || rep.Count(store.DeliveryFailed) != 1 {
-		t.Errorf("report: %d sent, %d failed; want 5, 1: %+v", rep.Count(store.DeliverySent), rep.Count(store.DeliveryFailed), rep.Results)
+	if rep.Count(store.DeliverySent) != 5 || rep.Count(store.DeliveryFailed) != 2 {
+		t.Errorf("report: %d sent, %d failed; want 5, 2: %+v", rep.Count(store.DeliverySent), rep.Count(store.DeliveryFailed), rep.Results)
 	}
 	dels, _ := db.Deliveries(t.Context(), store.DeliveryFilter{Digest: "daily"})
 	for _, x := range dels {
@@ -160,6 +163,11 @@ func TestService_DeliverOverSMTP(t *testing.T) {
 			want = store.DeliveryFailed
 			if !strings.Contains(x.LastError, "550") {
 				t.Errorf("gone@'s error %q, want the 550", x.LastError)
+			}
+		case "spam@example.com":
+			want = store.DeliveryFailed
+			if !strings.Contains(x.LastError, "554") {
+				t.Errorf("spam@'s error %q, want the 554", x.LastError)
 			}
 		case "busy@example.com", "later@example.com", "drop@example.com":
 			attempts = 2

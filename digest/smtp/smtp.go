@@ -237,6 +237,15 @@ func (c *conn) Send(ctx context.Context, m *digest.Message) error {
 		out := classify(err, ctx)
 		if out.Temporary {
 			c.drop()
+			return out
+		}
+		// go-mail resets the session after a refused MAIL or RCPT but not
+		// after a refused DATA, and some servers keep that transaction
+		// open: without an RSET the next message's MAIL gets "503 Bad
+		// sequence of commands", failing a recipient for good who did
+		// nothing wrong. If even RSET fails, start afresh.
+		if rerr := c.client.Reset(); rerr != nil {
+			c.drop()
 		}
 		return out
 	}

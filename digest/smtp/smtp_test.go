@@ -245,6 +245,44 @@ func TestMailer_Errors(t *testing.T) {
 			}
 		})
 	}
+	// A server that keeps a refused transaction open until RSET answers
+	// the next MAIL with 503: the next recipient must not pay for it.
+	for _, tc := range []struct {
+		name, stage string
+		reply       error
+	}{
+		{"ResetAfterRefusedData", "data", smtptest.Reply(554, "5.6.0 content rejected")},
+		{"ResetAfterRefusedSize", "data", smtptest.Reply(552, "5.3.4 message too big")},
+		{"ResetAfterRefusedRcpt", "rcpt", smtptest.Reply(550, "5.1.1 no such user")},
+		{"ResetAfterRefusedMail", "mail", smtptest.Reply(550, "5.7.1 sender refused")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := smtptest.Start(t, smtptest.Options{TLS: smtptest.None, RsetAfterFailure: true, Hook: func(ev smtptest.Event) error {
+				if ev.Stage == tc.stage && (ev.Stage == "mail" && ev.From == "refused@news.example.org" || len(ev.To) > 0 && ev.To[len(ev.To)-1] == "first@example.com") {
+					return tc.reply
+				}
+				return nil
+			}})
+			c, err := newMailer(t, srv, smtp.Options{TLS: smtp.None}).Open(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			first := message("first@example.com")
+			if tc.stage == "mail" {
+				first.From = "Refused <refused@news.example.org>"
+			}
+			if err := c.Send(t.Context(), first); digest.IsTemporary(err) {
+				t.Fatalf("first Send: %v, want a permanent failure", err)
+			}
+			if err := c.Send(t.Context(), message("second@example.com")); err != nil {
+				t.Fatalf("second Send on the same connection: %v", err)
+			}
+			if msgs := srv.Messages(); len(msgs) != 1 || msgs[0].To[0] != "second@example.com" {
+				t.Errorf("server has %d messages, want the second recipient's alone", len(msgs))
+			}
+		})
+	}
 	t.Run("ConnectionRefused", func(t *testing.T) {
 		port := refusedPort(t)
 		m, _ := smtp.New(smtp.Options{Host: "127.0.0.1", Port: port, TLS: smtp.None, Timeout: time.Second})

@@ -1,7 +1,7 @@
 // Package smtptest runs a real SMTP server (github.com/emersion/go-smtp) on
 // loopback for tests: STARTTLS or implicit TLS with a certificate made for
-// the test, AUTH PLAIN, messages recorded, and a hook that can refuse a
-// command, drop the connection in the middle of DATA, or block.
+// the test, AUTH PLAIN, a SIZE limit, messages recorded, and a hook that can
+// refuse a command, drop the connection in the middle of DATA, or block.
 package smtptest
 
 import (
@@ -53,6 +53,14 @@ type Options struct {
 	// Discard keeps messages' envelopes but not their data, for
 	// benchmarks that send thousands.
 	Discard bool
+	// MaxMessageBytes is the SIZE the server advertises in its EHLO reply
+	// and enforces (552 5.3.4 past it). Default 16 MiB.
+	MaxMessageBytes int64
+	// RsetAfterFailure makes the server keep a transaction whose message
+	// it refused open until the client says RSET, as some servers do: a
+	// MAIL before that is answered 503 5.5.1 Bad sequence of commands.
+	// (go-smtp itself ends the transaction with its reply to DATA.)
+	RsetAfterFailure bool
 }
 
 // Event is a command the Hook sees.
@@ -101,6 +109,9 @@ func Start(t testing.TB, o Options) *Server {
 	srv.ReadTimeout = 30 * time.Second
 	srv.WriteTimeout = 30 * time.Second
 	srv.MaxMessageBytes = 16 << 20
+	if o.MaxMessageBytes > 0 {
+		srv.MaxMessageBytes = o.MaxMessageBytes
+	}
 	srv.AllowInsecureAuth = o.TLS == None
 	srv.ErrorLog = log.New(io.Discard, "", 0) // dropped connections are what tests do
 	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
@@ -178,6 +189,9 @@ type session struct {
 	authed bool
 	from   string
 	to     []string
+	// refused is set when DATA fails under RsetAfterFailure; stale, from
+	// go-smtp's reset that follows, until an RSET.
+	refused, stale bool
 }
 
 var _ smtp.AuthSession = (*session)(nil)
@@ -213,6 +227,9 @@ func (x *session) Mail(from string, _ *smtp.MailOptions) error {
 	if x.s.o.Username != "" && !x.authed {
 		return smtp.ErrAuthRequired
 	}
+	if x.stale {
+		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Bad sequence of commands: RSET first"}
+	}
 	x.from = from
 	return x.hook("mail")
 }
@@ -226,8 +243,9 @@ func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 
-func (x *session) Data(r io.Reader) error {
-	err := x.hook("data")
+func (x *session) Data(r io.Reader) (err error) {
+	defer func() { x.refused = err != nil && x.s.o.RsetAfterFailure }()
+	err = x.hook("data")
 	if errors.Is(err, ErrDrop) {
 		_, _ = io.CopyN(io.Discard, r, 200)
 		_ = x.c.Close()
@@ -249,7 +267,11 @@ func (x *session) Data(r io.Reader) error {
 	return nil
 }
 
-func (x *session) Reset() { x.from, x.to = "", nil }
+// Reset is called by go-smtp at RSET and after each DATA.
+func (x *session) Reset() {
+	x.from, x.to = "", nil
+	x.stale, x.refused = x.refused, false
+}
 
 func (x *session) Logout() error { return nil }
 
