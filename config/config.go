@@ -42,6 +42,8 @@ type Config struct {
 	// environment variable), for Validate's messages. Added by the config
 	// package; nil for a Config built in code.
 	meta *meta
+	// parsed holds the schedules, parsed by Validate.
+	parsed schedules
 
 	Storage    Storage    `yaml:"storage"`
 	Schedule   string     `yaml:"schedule"` // default poll schedule (cron)

@@ -109,6 +109,18 @@ func TestLoad_Full(t *testing.T) {
 		}},
 	}
 	got.meta = nil
+	// Validate parsed each schedule once, for cmd to pass on.
+	for _, tc := range []struct{ name, got, want string }{
+		{"PollSchedule(Example News)", got.PollSchedule("Example News").String(), "0 * * * *"},
+		{"PollSchedule(Example Opinion)", got.PollSchedule("Example Opinion").String(), "@every 2h"},
+		{"PollSchedule(unknown)", got.PollSchedule("unknown").String(), "CRON_TZ=Europe/Paris */15 6-23 * * *"},
+		{"DigestSchedule(morning)", got.DigestSchedule("morning").Location().String(), "Asia/Seoul"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s = %q, want %q", tc.name, tc.got, tc.want)
+		}
+	}
+	got.parsed = schedules{}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("load full.yaml:\n got %+v\nwant %+v", got, want)
 		gv, wv := reflect.ValueOf(*got), reflect.ValueOf(*want)
@@ -216,6 +228,10 @@ func TestParse_Defaults(t *testing.T) {
 		want := Default()
 		want.Path = "empty.yaml"
 		got.meta = nil
+		if got.PollSchedule("any source").String() != DefaultSchedule {
+			t.Errorf("PollSchedule = %v, want the default %s", got.PollSchedule("any source"), DefaultSchedule)
+		}
+		got.parsed = schedules{}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("got %+v, want %+v", got, want)
 		}

@@ -8,58 +8,16 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/broadsheet/broadsheet/schedule"
 )
 
 const day = 24 * time.Hour
 
 // ParseDuration reads a Go duration ("90s", "15m", "72h") optionally led by
-// whole days ("7d", "1d12h"). A day is 24 hours.
-func ParseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, errors.New("empty duration")
-	}
-	neg := false
-	rest := s
-	if rest[0] == '-' || rest[0] == '+' {
-		neg = rest[0] == '-'
-		rest = rest[1:]
-	}
-	var d time.Duration
-	if i := strings.IndexByte(rest, 'd'); i >= 0 {
-		digits := rest[:i]
-		if digits == "" || strings.IndexFunc(digits, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
-			return 0, fmt.Errorf("%q is not a duration: days come first as a whole number, as in \"7d\" or \"1d12h\"", s)
-		}
-		n, err := strconv.ParseInt(digits, 10, 64)
-		if err != nil || n > int64(math.MaxInt64/day) {
-			return 0, fmt.Errorf("%q is too long a duration", s)
-		}
-		d = time.Duration(n) * day
-		rest = rest[i+1:]
-		if rest == "" {
-			if neg {
-				d = -d
-			}
-			return d, nil
-		}
-		if rest[0] == '-' || rest[0] == '+' {
-			return 0, fmt.Errorf("%q is not a duration: write a sign only at the start", s)
-		}
-	}
-	r, err := time.ParseDuration(rest)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration: use a number and a unit, as in \"90s\", \"15m\", \"72h\" or \"7d\"", s)
-	}
-	if d > math.MaxInt64-r {
-		return 0, fmt.Errorf("%q is too long a duration", s)
-	}
-	d += r
-	if neg {
-		d = -d
-	}
-	return d, nil
-}
+// whole days ("7d", "1d12h"). A day is 24 hours. It is schedule's, which
+// reads the same durations in "@every 1d".
+func ParseDuration(s string) (time.Duration, error) { return schedule.ParseDuration(s) }
 
 // sizeUnits maps lower-cased unit names to bytes: KB, MB and GB are powers
 // of 1000, KiB, MiB and GiB powers of 1024.

@@ -12,7 +12,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/robfig/cron/v3"
+	"github.com/broadsheet/broadsheet/schedule"
 )
 
 // minPollInterval is the shortest @every a poll schedule may use: feeds
@@ -137,7 +137,8 @@ func (c *Config) validate() []Problem {
 	c.fillDerived()
 	v := &validator{c: c}
 	v.storage()
-	v.pollSchedule("schedule", c.Schedule, true)
+	c.parsed = schedules{sources: map[string]*schedule.Schedule{}, digests: map[string]*schedule.Schedule{}}
+	c.parsed.poll = v.pollSchedule("schedule", c.Schedule, true)
 	v.server()
 	v.fetch()
 	v.log()
@@ -176,16 +177,16 @@ func (v *validator) storage() {
 	}
 }
 
-// schedule parses a schedule, reporting it at key; poll schedules must
-// not run more often than minPollInterval.
-func (v *validator) schedule(key, spec string, required bool) cron.Schedule {
+// schedule parses a schedule, reporting it at key; nil if it is empty or
+// invalid.
+func (v *validator) schedule(key, spec string, required bool) *schedule.Schedule {
 	if strings.TrimSpace(spec) == "" {
 		if required {
 			v.add(key, "is required: use 5 cron fields such as \"0 7 * * *\", a descriptor such as @daily, or @every 30m")
 		}
 		return nil
 	}
-	s, err := ParseSchedule(spec)
+	s, err := schedule.Parse(spec)
 	if err != nil {
 		v.add(key, "%v", err)
 		return nil
@@ -193,11 +194,14 @@ func (v *validator) schedule(key, spec string, required bool) cron.Schedule {
 	return s
 }
 
-func (v *validator) pollSchedule(key, spec string, required bool) {
+// pollSchedule is schedule for a poll schedule, which must not run more
+// often than minPollInterval.
+func (v *validator) pollSchedule(key, spec string, required bool) *schedule.Schedule {
 	s := v.schedule(key, spec, required)
-	if e, ok := s.(cron.ConstantDelaySchedule); ok && e.Delay < minPollInterval {
+	if s != nil && s.Interval() > 0 && s.Interval() < minPollInterval {
 		v.add(key, "%q polls more often than once a minute, which feeds' hosts may treat as abuse: use at least @every 1m", spec)
 	}
+	return s
 }
 
 func (v *validator) server() {
@@ -292,7 +296,9 @@ func (v *validator) sources() map[string]int {
 			urls[s.URL] = i
 		}
 		v.oneOf(key+".kind", s.Kind, kinds, "source kind")
-		v.pollSchedule(key+".schedule", s.Schedule, false)
+		if own := v.pollSchedule(key+".schedule", s.Schedule, false); own != nil {
+			v.c.parsed.sources[s.Name] = own
+		}
 		for j, t := range s.Tags {
 			if strings.TrimSpace(t) == "" {
 				v.add(fmt.Sprintf("%s.tags[%d]", key, j), "is empty: remove it or give a tag")
@@ -433,7 +439,9 @@ func (v *validator) digests(sources map[string]int, topics []string) {
 				names[slug] = i
 			}
 		}
-		v.schedule(key+".schedule", d.Schedule, true)
+		if sched := v.schedule(key+".schedule", d.Schedule, true); sched != nil {
+			v.c.parsed.digests[d.Name] = sched
+		}
 		if len(d.To) == 0 {
 			v.add(key+".to", "is required: list at least one recipient address")
 		}

@@ -15,7 +15,8 @@
 // # Periods
 //
 // Each run of a digest belongs to a period: the scheduled time it is for
-// (the cron tick, see LastTick), or the moment of a manual `digest send`.
+// (the schedule's tick, which the caller computes), or the moment of a
+// manual `digest send`.
 // A period is planned for a recipient only if none of that recipient's
 // deliveries has the same or a later period, so replicas firing on the same
 // tick, or a catch-up after downtime, make one digest, not one per replica

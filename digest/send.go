@@ -78,20 +78,20 @@ func (s *Service) Resume(ctx context.Context, d Digest) (*Report, error) {
 	return rep, s.deliver(ctx, d, rep)
 }
 
-// CatchUp sends the digest of the period now belongs to if it is missing
-// because broadsheet was down at the time, and resumes d's unfinished
-// deliveries in any case. It plans nothing for a digest never sent (its
-// first digest waits for its schedule) or with an @every schedule, whose
-// periods are not anchored to the clock.
-func (s *Service) CatchUp(ctx context.Context, d Digest, sched Schedule) (*Report, error) {
-	now := s.o.Now()
-	if Anchored(sched, now) {
-		tick := LastTick(sched, now)
+// CatchUp sends the digest of period tick, the latest time at or before
+// now that d's schedule fires, if it is missing because broadsheet was down
+// at the time, and resumes d's unfinished deliveries in any case. It plans
+// nothing for a digest never sent (its first digest waits for its
+// schedule) or for a zero tick. A period planned already is never planned
+// again, so a catch-up repeated, or racing the scheduled run or another
+// replica, sends nothing twice.
+func (s *Service) CatchUp(ctx context.Context, d Digest, tick time.Time) (*Report, error) {
+	if !tick.IsZero() {
 		last, err := s.st.Deliveries(ctx, store.DeliveryFilter{Digest: d.Name, Limit: 1})
 		if err != nil {
 			return nil, fmt.Errorf("digest %q: %w", d.Name, err)
 		}
-		if !tick.IsZero() && len(last) > 0 && last[0].Period.Before(tick) {
+		if len(last) > 0 && last[0].Period.Before(tick) {
 			s.o.Logger.Info("digest missed while broadsheet was down: sending it now", "digest", d.Name, "period", tick)
 			return s.Send(ctx, d, tick)
 		}

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/store"
 )
@@ -358,22 +356,17 @@ func TestService_Send(t *testing.T) {
 }
 
 func TestService_CatchUp(t *testing.T) {
-	sched, err := cron.ParseStandard("CRON_TZ=Asia/Seoul 0 7 * * *")
-	if err != nil {
-		t.Fatal(err)
-	}
-	every, _ := cron.ParseStandard("@every 24h")
 	for _, tc := range []struct {
 		name       string
-		sched      Schedule
+		tick       time.Time // the schedule's last tick at restart
 		lastPeriod time.Time // zero: never sent
 		wantPeriod time.Time // zero: nothing planned
 	}{
-		{"NeverSent", sched, time.Time{}, time.Time{}},
-		{"Missed", sched, t0.Add(-24 * time.Hour), t0},
-		{"ManyMissedSendOne", sched, t0.Add(-72 * time.Hour), t0},
-		{"UpToDate", sched, t0, time.Time{}},
-		{"Interval", every, t0.Add(-72 * time.Hour), time.Time{}},
+		{"NeverSent", t0, time.Time{}, time.Time{}},
+		{"Missed", t0, t0.Add(-24 * time.Hour), t0},
+		{"ManyMissedSendOne", t0, t0.Add(-72 * time.Hour), t0},
+		{"UpToDate", t0, t0, time.Time{}},
+		{"NoTick", time.Time{}, t0.Add(-72 * time.Hour), time.Time{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, Options{}, nil, art("S", "one", h(20), h(20)))
@@ -384,7 +377,7 @@ func TestService_CatchUp(t *testing.T) {
 			}
 			// Restarted at 12:00 the next day, after missing 07:00.
 			e.clk.Set(t0.Add(5 * time.Hour))
-			rep, err := e.svc.CatchUp(e.ctx, d, tc.sched)
+			rep, err := e.svc.CatchUp(e.ctx, d, tc.tick)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -397,65 +390,10 @@ func TestService_CatchUp(t *testing.T) {
 			if !rep.Period.Equal(tc.wantPeriod) || rep.Planned != 1 {
 				t.Errorf("period %v, planned %d; want %v, 1", rep.Period, rep.Planned, tc.wantPeriod)
 			}
-		})
-	}
-}
-
-func TestLastTick(t *testing.T) {
-	daily, _ := cron.ParseStandard("CRON_TZ=Asia/Seoul 0 7 * * *")
-	monthly, _ := cron.ParseStandard("0 7 1 * *")
-	every, _ := cron.ParseStandard("@every 1h")
-	for _, tc := range []struct {
-		name     string
-		s        Schedule
-		now      time.Time
-		want     time.Time
-		anchored bool
-	}{
-		{"AtTick", daily, t0, t0, true},
-		{"AfterTick", daily, t0.Add(3 * time.Hour), t0, true},
-		{"BeforeTick", daily, t0.Add(-time.Minute), t0.Add(-24 * time.Hour), true},
-		{"DaysLate", daily, t0.Add(100 * time.Hour), t0.Add(96 * time.Hour), true},
-		{"Monthly", monthly, time.Date(2025, 3, 20, 0, 0, 0, 0, time.Local), time.Date(2025, 3, 1, 7, 0, 0, 0, time.Local), true},
-		{"Every", every, t0.Add(1500 * time.Millisecond), t0.Add(time.Second), false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := Anchored(tc.s, tc.now); got != tc.anchored {
-				t.Errorf("Anchored = %v, want %v", got, tc.anchored)
-			}
-			if tc.anchored {
-				if got := LastTick(tc.s, tc.now); !got.Equal(tc.want) {
-					t.Errorf("LastTick = %v, want %v", got, tc.want)
-				}
-			}
-			if got := Period(tc.s, tc.now); !got.Equal(tc.want) {
-				t.Errorf("Period = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
-
-func TestLocation(t *testing.T) {
-	for _, tc := range []struct {
-		spec, want string
-		err        bool
-	}{
-		{"CRON_TZ=Asia/Seoul 0 7 * * *", "Asia/Seoul", false},
-		{"TZ=Europe/Paris @daily", "Europe/Paris", false},
-		{"0 7 * * *", "", false},
-		{"CRON_TZ=Nowhere/City 0 7 * * *", "", true},
-	} {
-		t.Run(tc.spec, func(t *testing.T) {
-			loc, err := Location(tc.spec)
-			if (err != nil) != tc.err {
-				t.Fatalf("error %v, want error %v", err, tc.err)
-			}
-			got := ""
-			if loc != nil {
-				got = loc.String()
-			}
-			if got != tc.want {
-				t.Errorf("got %q, want %q", got, tc.want)
+			// Restarted again: that period is not sent twice.
+			rep, err = e.svc.CatchUp(e.ctx, d, tc.tick)
+			if err != nil || rep.Planned != 0 {
+				t.Errorf("second CatchUp: planned %d, %v; want 0", rep.Planned, err)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
-// Package schedule runs broadsheet's periodic jobs (digests, topic upkeep)
-// on cron schedules, each run with its own context and deadline, never
-// overlapping itself, and — given a Locker — on one replica at a time.
+// Package schedule parses broadsheet's schedules (Parse: the one parser,
+// CRON_TZ included) and runs its periodic jobs (digests, topic upkeep) on
+// them, each run with its own context and deadline, never overlapping
+// itself, and — given a Locker — on one replica at a time.
 package schedule
 
 import (

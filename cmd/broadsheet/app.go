@@ -16,7 +16,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/robfig/cron/v3"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
@@ -100,7 +99,7 @@ type app struct {
 	digests atomic.Pointer[digests]
 	now     func() time.Time
 	// schedules maps a source name to its poll schedule; replaced on reload.
-	schedules atomic.Pointer[map[string]cron.Schedule]
+	schedules atomic.Pointer[map[string]*schedule.Schedule]
 	owner     string
 	// changed are called after a poll that stored new or edited articles;
 	// set them before polling starts.
@@ -204,19 +203,13 @@ func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	}
 }
 
-// setSchedules parses every source's poll schedule.
+// setSchedules takes every source's poll schedule from cfg, which parsed
+// them.
 func (a *app) setSchedules(cfg *config.Config) error {
-	def, err := config.ParseSchedule(cfg.Schedule)
-	if err != nil {
-		return fmt.Errorf("schedule %q: %w", cfg.Schedule, err)
-	}
-	m := make(map[string]cron.Schedule, len(cfg.Sources))
+	m := make(map[string]*schedule.Schedule, len(cfg.Sources))
 	for _, s := range cfg.Sources {
-		m[s.Name] = def
-		if s.Schedule != "" {
-			if m[s.Name], err = config.ParseSchedule(s.Schedule); err != nil {
-				return fmt.Errorf("source %q schedule %q: %w", s.Name, s.Schedule, err)
-			}
+		if m[s.Name] = cfg.PollSchedule(s.Name); m[s.Name] == nil {
+			return fmt.Errorf("source %q: no poll schedule: the configuration was not validated", s.Name)
 		}
 	}
 	a.schedules.Store(&m)
@@ -229,11 +222,9 @@ func (a *app) setSchedules(cfg *config.Config) error {
 func (a *app) nextPoll(src feeds.Source, t time.Time) time.Time {
 	sched := (*a.schedules.Load())[src.Name]
 	if sched == nil {
-		def, err := config.ParseSchedule(a.cfg.Load().Schedule)
-		if err != nil {
+		if sched = a.cfg.Load().PollSchedule(src.Name); sched == nil {
 			return t.Add(time.Hour)
 		}
-		sched = def
 	}
 	next := sched.Next(t)
 	period := sched.Next(next).Sub(next)

@@ -16,8 +16,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/broadsheet/broadsheet/config"
 	"github.com/broadsheet/broadsheet/digest"
 	"github.com/broadsheet/broadsheet/digest/outbox"
@@ -32,8 +30,7 @@ import (
 type digests struct {
 	svc    *digest.Service
 	list   []digest.Digest
-	scheds map[string]cron.Schedule
-	specs  map[string]string
+	scheds map[string]*schedule.Schedule
 	mailer digest.Mailer
 	now    func() time.Time
 	log    *slog.Logger
@@ -81,9 +78,9 @@ func newDigests(cfg *config.Config, st store.Store, groups digest.Grouper, owner
 	if err != nil {
 		return nil, err
 	}
-	d := &digests{svc: svc, scheds: map[string]cron.Schedule{}, specs: map[string]string{}, mailer: mailer, now: now, log: log}
+	d := &digests{svc: svc, scheds: map[string]*schedule.Schedule{}, mailer: mailer, now: now, log: log}
 	for _, c := range cfg.Digests {
-		dg, sched, err := digestOf(c)
+		dg, sched, err := digestOf(cfg, c)
 		if err != nil {
 			return nil, err
 		}
@@ -92,29 +89,34 @@ func newDigests(cfg *config.Config, st store.Store, groups digest.Grouper, owner
 		}
 		d.list = append(d.list, dg)
 		d.scheds[dg.Name] = sched
-		d.specs[dg.Name] = c.Schedule
 	}
 	return d, nil
 }
 
-// digestOf converts a configured digest.
-func digestOf(c config.Digest) (digest.Digest, cron.Schedule, error) {
-	sched, err := config.ParseSchedule(c.Schedule)
-	if err != nil {
-		return digest.Digest{}, nil, fmt.Errorf("digest %q: schedule: %w", c.Name, err)
-	}
-	loc, err := digest.Location(c.Schedule)
-	if err != nil {
-		return digest.Digest{}, nil, fmt.Errorf("digest %q: %w", c.Name, err)
+// digestOf converts a configured digest of cfg, with the schedule cfg
+// parsed.
+func digestOf(cfg *config.Config, c config.Digest) (digest.Digest, *schedule.Schedule, error) {
+	sched := cfg.DigestSchedule(c.Name)
+	if sched == nil {
+		return digest.Digest{}, nil, fmt.Errorf("digest %q: no schedule: the configuration was not validated", c.Name)
 	}
 	d := digest.Digest{
 		Name: c.Name, To: c.To, Topics: c.Topics, Sources: c.Sources, MaxItems: c.MaxItems, MaxAge: c.MaxAge,
-		Subject: c.Subject, Template: c.Template, SendEmpty: c.SendEmpty, Location: loc,
+		Subject: c.Subject, Template: c.Template, SendEmpty: c.SendEmpty, Location: sched.Location(),
 	}
 	for _, k := range c.Kinds {
 		d.Kinds = append(d.Kinds, feeds.Kind(k))
 	}
 	return d, sched, nil
+}
+
+// digestPeriod is the period a run of sched at now belongs to: its last tick,
+// else (a schedule that has not fired in a year) now.
+func digestPeriod(sched *schedule.Schedule, now time.Time) time.Time {
+	if t := sched.Last(now); !t.IsZero() {
+		return t
+	}
+	return now.Truncate(time.Second)
 }
 
 // checkDigests reports template errors, with file and line, and digests
@@ -129,7 +131,7 @@ func checkDigests(cfg *config.Config) error {
 	}
 	var errs []error
 	for _, c := range cfg.Digests {
-		d, _, err := digestOf(c)
+		d, _, err := digestOf(cfg, c)
 		if err == nil {
 			err = tmpl.Check(d)
 		}
@@ -172,7 +174,7 @@ func (d *digests) jobs() []schedule.Job {
 			Schedule: sched,
 			Timeout:  30 * time.Minute,
 			Run: func(ctx context.Context) error {
-				rep, err := d.svc.Send(ctx, dg, digest.Period(sched, d.now()))
+				rep, err := d.svc.Send(ctx, dg, digestPeriod(sched, d.now()))
 				d.logReport(rep)
 				return err
 			},
@@ -181,7 +183,7 @@ func (d *digests) jobs() []schedule.Job {
 	if len(d.list) > 0 {
 		jobs = append(jobs, schedule.Job{
 			Name:     "digest-retry",
-			Schedule: cron.Every(5 * time.Minute),
+			Schedule: schedule.Every(5 * time.Minute),
 			Timeout:  30 * time.Minute,
 			Run:      d.resume,
 		})
@@ -195,7 +197,7 @@ func (d *digests) jobs() []schedule.Job {
 func (d *digests) catchUp(ctx context.Context) error {
 	var errs []error
 	for _, dg := range d.list {
-		rep, err := d.svc.CatchUp(ctx, dg, d.scheds[dg.Name])
+		rep, err := d.svc.CatchUp(ctx, dg, d.scheds[dg.Name].Last(d.now()))
 		d.logReport(rep)
 		if err != nil {
 			errs = append(errs, err)
@@ -334,7 +336,7 @@ func (m *Main) cmdDigest(ctx context.Context, _ *flag.FlagSet, args []string) er
 	case "send":
 		period := m.Now()
 		if *tick {
-			period = digest.Period(d.scheds[dg.Name], period)
+			period = digestPeriod(d.scheds[dg.Name], period)
 		}
 		return m.digestSend(ctx, a.store, d, dg, period)
 	case "resubscribe":
@@ -394,7 +396,7 @@ func (m *Main) digestList(ctx context.Context, d *digests, st store.Store) error
 		if len(unsub) > 0 {
 			rcpts += fmt.Sprintf(" (%d unsubscribed)", len(unsub))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d in 7d\n", dg.Name, d.specs[dg.Name], nextS, last, rcpts, len(open), recent)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d in 7d\n", dg.Name, d.scheds[dg.Name], nextS, last, rcpts, len(open), recent)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

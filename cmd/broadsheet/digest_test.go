@@ -441,3 +441,90 @@ digests:
 		})
 	}
 }
+
+// TestDigests_CatchUpEvery restarts a daemon with an @every 24h digest once
+// a day, as a host rebooted nightly would: each period that went by while
+// it was down is sent once when it comes back, and never twice.
+func TestDigests_CatchUpEvery(t *testing.T) {
+	for _, tc := range []struct {
+		spec string
+		tick time.Duration // after midnight UTC
+	}{{"CRON_TZ=UTC @every 24h", 0}, {"CRON_TZ=UTC 0 6 * * *", 6 * time.Hour}} {
+		spec := tc.spec
+		t.Run(spec, func(t *testing.T) {
+			dir := t.TempDir()
+			feed := editorialServer(t, 2)
+			cfgPath := digestConfig(t, dir, feed.URL+"/feed.xml", []string{"a@example.com"}, "")
+			b, _ := os.ReadFile(cfgPath)
+			b = []byte(strings.Replace(string(b), `schedule: "CRON_TZ=Asia/Seoul 0 7 * * *"`, fmt.Sprintf("schedule: %q\n    send_empty: true", spec), 1))
+			if err := os.WriteFile(cfgPath, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			ctx := t.Context()
+			if r := runMain(t, ctx, nil, "fetch", "--config", cfgPath); r.code != 0 {
+				t.Fatalf("fetch: %s", r.stderr)
+			}
+			m := testMain()
+			cfg, err := m.loadConfig(cfgPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := m.openApp(ctx, cfgPath, cfg, slog.LevelWarn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			ds := a.store.(store.DigestStore)
+			// Each start builds the digests afresh, with the clock of that
+			// morning, and catches up.
+			start := func(at time.Time) {
+				t.Helper()
+				d, err := newDigests(cfg, a.store, nil, a.owner, func() time.Time { return at }, a.log)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := d.catchUp(ctx); err != nil {
+					t.Fatalf("catch up at %s: %v", at, err)
+				}
+			}
+			periods := func() []time.Time {
+				t.Helper()
+				dels, err := ds.Deliveries(ctx, store.DeliveryFilter{Digest: "daily"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []time.Time
+				for _, x := range dels {
+					if x.State != store.DeliverySent {
+						t.Errorf("delivery of %s is %s (%s), want sent", x.Period, x.State, x.LastError)
+					}
+					out = append(out, x.Period)
+				}
+				return out
+			}
+			day0 := time.Now().UTC().Truncate(24 * time.Hour).Add(tc.tick)
+			// The first digest, sent by hand for that day's tick.
+			m.Now = func() time.Time { return day0.Add(time.Hour) }
+			if r := runMain(t, ctx, m, "digest", "send", "daily", "--tick", "--config", cfgPath); r.code != 0 {
+				t.Fatalf("send --tick: %d %s %s", r.code, r.stdout, r.stderr)
+			}
+			if got := periods(); len(got) != 1 {
+				t.Fatalf("periods after the first send: %v, want one", got)
+			}
+			for i := 1; i <= 3; i++ {
+				// Down over each day's tick; up again three hours
+				// after it, then restarted an hour later.
+				morning := day0.AddDate(0, 0, i).Add(3 * time.Hour)
+				start(morning)
+				start(morning.Add(time.Hour))
+				got := periods()
+				if len(got) != i+1 {
+					t.Fatalf("day %d: periods %v, want %d, one a day", i, got, i+1)
+				}
+				if want := day0.AddDate(0, 0, i); !got[0].Equal(want) {
+					t.Errorf("day %d: latest period %s, want %s", i, got[0], want)
+				}
+			}
+		})
+	}
+}

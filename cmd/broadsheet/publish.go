@@ -12,6 +12,7 @@ import (
 
 	"github.com/broadsheet/broadsheet/config"
 	"github.com/broadsheet/broadsheet/publish"
+	"github.com/broadsheet/broadsheet/schedule"
 )
 
 // cmdServe runs only the HTTP server: the republished feeds, the OPML, the
@@ -75,7 +76,7 @@ func publishOptions(cfg *config.Config, now func() time.Time, log *slog.Logger) 
 		Title:     cfg.Server.Title,
 		BaseURL:   publishBaseURL(cfg),
 		FeedItems: cfg.Server.FeedItems,
-		MaxAge:    feedMaxAge(cfg),
+		MaxAge:    feedMaxAge(cfg.PollSchedules()),
 		Window:    cfg.Clustering.Window,
 		Sources:   sources(cfg),
 		Now:       now,
@@ -102,20 +103,10 @@ func publishBaseURL(cfg *config.Config) string {
 // period among the schedules, since the feeds cannot change more often,
 // kept between a minute and an hour so that readers neither hammer the
 // server nor miss a day's news.
-func feedMaxAge(cfg *config.Config) time.Duration {
-	specs := []string{cfg.Schedule}
-	for _, s := range cfg.Sources {
-		if s.Schedule != "" {
-			specs = append(specs, s.Schedule)
-		}
-	}
+func feedMaxAge(scheds []*schedule.Schedule) time.Duration {
 	shortest := time.Hour
 	ref := time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC) // any fixed time: the period is what counts
-	for _, spec := range specs {
-		sched, err := config.ParseSchedule(spec)
-		if err != nil {
-			continue
-		}
+	for _, sched := range scheds {
 		next := sched.Next(ref)
 		shortest = min(shortest, sched.Next(next).Sub(next))
 	}

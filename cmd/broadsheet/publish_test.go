@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/broadsheet/broadsheet/config"
+	"github.com/broadsheet/broadsheet/schedule"
 )
 
 func TestMain_ServeAndPublish(t *testing.T) {
@@ -116,11 +117,18 @@ func TestFeedMaxAge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := &config.Config{Schedule: tt.schedule}
-			for _, s := range tt.sources {
-				cfg.Sources = append(cfg.Sources, config.Source{Name: "x", Schedule: s})
+			var scheds []*schedule.Schedule
+			for _, spec := range append([]string{tt.schedule}, tt.sources...) {
+				if spec == "" {
+					continue
+				}
+				s, err := schedule.Parse(spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				scheds = append(scheds, s)
 			}
-			if got := feedMaxAge(cfg); got != tt.want {
+			if got := feedMaxAge(scheds); got != tt.want {
 				t.Errorf("feedMaxAge = %v, want %v", got, tt.want)
 			}
 		})
