@@ -257,7 +257,7 @@ func cannotEdit(err error, srcs []Source) error {
 }
 
 // checkEdit parses out and checks that it is valid and equal to want, but
-// for Path and meta.
+// for Path, meta and the parsed schedules (derived from the rest).
 func checkEdit(name string, out []byte, want *Config) error {
 	got, err := parseWith(name, out, envLookup)
 	if err != nil {
@@ -279,6 +279,7 @@ func checkEdit(name string, out []byte, want *Config) error {
 	}
 	a, b := *got, *want
 	a.Path, a.meta, b.Path, b.meta = "", nil, "", nil
+	a.parsed, b.parsed = schedules{}, schedules{}
 	b.Sources = slices.Clone(b.Sources)
 	b.fillDerived()
 	for _, c := range []*Config{&a, &b} {
