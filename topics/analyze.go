@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/broadsheet/broadsheet/feeds"
 )
@@ -76,24 +77,54 @@ type stats interface {
 // the title's distinct words (see titleWords).
 func analyze(a feeds.Article, p *params, st stats) ([]rawTerm, []string) {
 	z := analyzer{p: p, st: st, acc: map[string]*rawTerm{}}
-	titleToks := tokenize(a.Title)
+	titleToks := tokenize(clip(a.Title, maxTitle))
 	z.text(titleToks, p.titleW, 0)
 	if p.urlW > 0 {
-		z.slug(a.Link)
+		z.slug(clip(a.Link, maxLink))
 	}
 	if p.catW > 0 {
-		z.categories(a.Categories)
+		cats := a.Categories[:min(len(a.Categories), maxCategories)]
+		z.categories(cats)
 	}
 	if p.excerptW > 0 && a.Excerpt != "" {
+		lede := tokenize(clip(a.Excerpt, maxLede))
 		if p.ledeField {
 			z.lede = true
-			z.text(tokenize(a.Excerpt), 1, p.excerpt)
+			z.text(lede, 1, p.excerpt)
 			z.lede = false
 		} else {
-			z.text(tokenize(a.Excerpt), p.excerptW, p.excerpt)
+			z.text(lede, p.excerptW, p.excerpt)
 		}
 	}
 	return z.terms(), titleWords(titleToks, st)
+}
+
+// What an item contributes is capped, field by field, so that a huge title
+// (a feed pasting its article there) costs what a normal one costs and
+// does not fill the vocabulary: a headline is rarely over 200 bytes, and
+// the lede is read for its first p.excerpt tokens anyway.
+const (
+	maxTitle      = 512  // bytes of the title read
+	maxLede       = 1024 // bytes of the excerpt read
+	maxLink       = 1024 // bytes of the link read
+	maxCategories = 16   // categories read
+	maxCategory   = 128  // bytes of each category read
+)
+
+// clip is s cut to at most n bytes, at the last space before the cut if
+// there is one in its second half (else at a rune boundary).
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	if sp := strings.LastIndexByte(s[:i], ' '); sp > i/2 {
+		i = sp
+	}
+	return s[:i]
 }
 
 // analyzer accumulates the weighted terms of one article, field by field.
@@ -188,7 +219,7 @@ func (z *analyzer) slug(link string) {
 
 func (z *analyzer) categories(cats []string) {
 	for _, c := range cats {
-		for _, t := range tokenize(c) {
+		for _, t := range tokenize(clip(c, maxCategory)) {
 			switch {
 			case t.kind == kindCJK:
 				for _, g := range cjkGrams(t.text) {

@@ -53,7 +53,7 @@ func storySlug(title, id string) string {
 	if len(suffix) > 6 {
 		suffix = suffix[:6]
 	}
-	words := strings.Split(feeds.Slugify(fold(headlineCore(title))), "-")
+	words := strings.Split(feeds.Slugify(fold(headlineCore(clip(title, maxTitle)))), "-")
 	var b strings.Builder
 	for _, w := range words {
 		if w == "" {

@@ -1,8 +1,11 @@
 package topics
 
 import (
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/broadsheet/broadsheet/feeds"
 )
@@ -342,5 +345,69 @@ func TestAnalyze_Aliases(t *testing.T) {
 		if r.term == "us" {
 			t.Errorf("\"Washington Post\" read as the US: %v", raw)
 		}
+	}
+}
+
+// longText is n distinct lower-case words, as a feed that pastes a whole
+// article into its title.
+func longText(n int) string { return longWords("word", n) }
+
+// longWords is n distinct lower-case words starting with prefix.
+func longWords(prefix string, n int) string {
+	words := make([]string, n)
+	for i := range words {
+		words[i] = prefix + letters(i+1)
+	}
+	return strings.Join(words, " ")
+}
+
+// letters writes k in base 26 with the letters a to z.
+func letters(k int) string {
+	var b []byte
+	for ; k > 0; k /= 26 {
+		b = append(b, byte('a'+k%26))
+	}
+	return string(b)
+}
+
+// TestAnalyze_Capped: a 1,500-word title, excerpt and link cost what their
+// first few hundred bytes cost, in terms and in allocations, and so do
+// hundreds of categories.
+func TestAnalyze_Capped(t *testing.T) {
+	p := defaultParams
+	long := longText(1500)
+	huge := feeds.Article{Title: long, Excerpt: long, Link: "https://example.com/" + strings.ReplaceAll(long, " ", "-"),
+		Categories: strings.Fields(long)}
+	normal := feeds.Article{Title: clip(long, maxTitle), Excerpt: clip(long, maxLede),
+		Link: clip(huge.Link, maxLink), Categories: huge.Categories[:maxCategories]}
+	hugeTerms, hugeWords := analyze(huge, &p, noStats{})
+	normalTerms, normalWords := analyze(normal, &p, noStats{})
+	if len(hugeTerms) != len(normalTerms) || len(hugeWords) != len(normalWords) {
+		t.Errorf("huge item: %d terms, %d title words; its capped fields give %d, %d", len(hugeTerms), len(hugeWords), len(normalTerms), len(normalWords))
+	}
+	if len(hugeTerms) > 300 {
+		t.Errorf("huge item: %d terms, want at most 300", len(hugeTerms))
+	}
+	hugeAllocs := testing.AllocsPerRun(5, func() { analyze(huge, &p, noStats{}) })
+	normalAllocs := testing.AllocsPerRun(5, func() { analyze(normal, &p, noStats{}) })
+	if hugeAllocs > normalAllocs+10 {
+		t.Errorf("huge item: %.0f allocations, its capped fields %.0f", hugeAllocs, normalAllocs)
+	}
+	if s := storySlug(long, "s0123456789"); len(s) > 64 {
+		t.Errorf("slug of a huge title: %q", s)
+	}
+}
+
+// TestClusterer_HugeTitlesBounded: 1,000 items with 1,500-word titles hold
+// no more terms than their capped titles would.
+func TestClusterer_HugeTitlesBounded(t *testing.T) {
+	c := NewClusterer(Options{})
+	t0 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	for i := range 1000 {
+		title := longWords(letters(i+1)+"q", 1500)
+		c.Add(feeds.Article{ID: fmt.Sprintf("%04x", i), Source: "S", Title: title, Published: t0.Add(time.Duration(i) * time.Second)})
+	}
+	if s := c.Stats(); s.Items != 1000 || s.Terms > 1000*100 {
+		t.Errorf("%d items hold %d terms, want 1,000 holding at most 100 each", s.Items, s.Terms)
 	}
 }
