@@ -72,6 +72,10 @@ type Server struct {
 	BaseURL   string `yaml:"base_url"` // public URL, for self links and unsubscribe links
 	Title     string `yaml:"title"`
 	FeedItems int    `yaml:"feed_items"` // entries per republished feed
+	// MaxConnections bounds the connections open at once; more wait to be
+	// accepted, so that held-open connections cannot use up the file
+	// descriptors polls need.
+	MaxConnections int `yaml:"max_connections"`
 	// Secret signs unsubscribe tokens; generated and stored if empty.
 	Secret string `yaml:"secret"`
 }

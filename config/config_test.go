@@ -52,11 +52,12 @@ func TestLoad_Full(t *testing.T) {
 		},
 		Schedule: "CRON_TZ=Europe/Paris */15 6-23 * * *",
 		Server: Server{
-			Listen:    "0.0.0.0:9090",
-			BaseURL:   "https://news.example.org/broadsheet/",
-			Title:     "Morning Paper",
-			FeedItems: 250,
-			Secret:    "0123456789abcdef0123456789abcdef",
+			Listen:         "0.0.0.0:9090",
+			BaseURL:        "https://news.example.org/broadsheet/",
+			Title:          "Morning Paper",
+			FeedItems:      250,
+			MaxConnections: 300,
+			Secret:         "0123456789abcdef0123456789abcdef",
 		},
 		Fetch: Fetch{
 			Workers:              4,
@@ -190,6 +191,7 @@ func TestDefault(t *testing.T) {
 		{"server.listen", c.Server.Listen, "127.0.0.1:8080"},
 		{"server.title", c.Server.Title, "broadsheet"},
 		{"server.feed_items", c.Server.FeedItems, 100},
+		{"server.max_connections", c.Server.MaxConnections, 512},
 		{"fetch.workers", c.Fetch.Workers, 8},
 		{"fetch.per_host", c.Fetch.PerHost, 2},
 		{"fetch.timeout", c.Fetch.Timeout, 30 * time.Second},
@@ -394,7 +396,7 @@ func TestParse_Errors(t *testing.T) {
 		{
 			name: "UnknownKeyNoSuggestion",
 			src:  "server:\n  zzzzzz: 1\n",
-			want: []problem{{2, 3, "server.zzzzzz", "valid keys here are base_url, feed_items, listen, secret, title"}},
+			want: []problem{{2, 3, "server.zzzzzz", "valid keys here are base_url, feed_items, listen, max_connections, secret, title"}},
 		},
 		{
 			name: "UnknownKeyInList",
@@ -533,6 +535,11 @@ storage: sqlite
 			name: "ScheduleZone",
 			src:  "schedule: CRON_TZ=Mars/Olympus 0 7 * * *\n",
 			want: []problem{{1, 11, "schedule", `"Mars/Olympus" is not a known time zone`}},
+		},
+		{
+			name: "MaxConnections",
+			src:  "server:\n  max_connections: 0\n",
+			want: []problem{{2, 20, "server.max_connections", "is 0: the server needs at least 1"}},
 		},
 		{
 			name: "ServerAndFetch",

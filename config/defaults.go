@@ -10,17 +10,20 @@ const (
 	DefaultListen        = "127.0.0.1:8080"
 	DefaultTitle         = "broadsheet"
 	DefaultFeedItems     = 100
-	DefaultWorkers       = 8
-	DefaultPerHost       = 2
-	DefaultTimeout       = 30 * time.Second
-	DefaultMaxBodyBytes  = 16 << 20
-	DefaultMaxItems      = 1000
-	DefaultLogLevel      = "info"
-	DefaultLogFormat     = "text"
-	DefaultWindow        = 72 * time.Hour
-	DefaultOutbox        = "./outbox"
-	DefaultDigestMaxAge  = 7 * 24 * time.Hour
-	DefaultSMTPPort      = 587
+	// DefaultMaxConnections bounds the HTTP server's open connections,
+	// well under the usual 1024 file descriptors, leaving room for polls.
+	DefaultMaxConnections = 512
+	DefaultWorkers        = 8
+	DefaultPerHost        = 2
+	DefaultTimeout        = 30 * time.Second
+	DefaultMaxBodyBytes   = 16 << 20
+	DefaultMaxItems       = 1000
+	DefaultLogLevel       = "info"
+	DefaultLogFormat      = "text"
+	DefaultWindow         = 72 * time.Hour
+	DefaultOutbox         = "./outbox"
+	DefaultDigestMaxAge   = 7 * 24 * time.Hour
+	DefaultSMTPPort       = 587
 )
 
 // Enumerated values.
@@ -48,9 +51,10 @@ func Default() *Config {
 		Storage:  Storage{Driver: DefaultStorageDriver, Path: DefaultSQLitePath},
 		Schedule: DefaultSchedule,
 		Server: Server{
-			Listen:    DefaultListen,
-			Title:     DefaultTitle,
-			FeedItems: DefaultFeedItems,
+			Listen:         DefaultListen,
+			Title:          DefaultTitle,
+			FeedItems:      DefaultFeedItems,
+			MaxConnections: DefaultMaxConnections,
 		},
 		Fetch: Fetch{
 			Workers:              DefaultWorkers,

@@ -223,6 +223,9 @@ func (v *validator) server() {
 	if s.FeedItems < 1 {
 		v.add("server.feed_items", "is %d: republished feeds need at least 1 entry (default %d)", s.FeedItems, DefaultFeedItems)
 	}
+	if s.MaxConnections < 1 {
+		v.add("server.max_connections", "is %d: the server needs at least 1 connection (default %d)", s.MaxConnections, DefaultMaxConnections)
+	}
 	if s.Secret != "" && len(s.Secret) < minSecretLen {
 		v.add("server.secret", "is too short (%d characters) to sign unsubscribe links safely: use at least %d random characters, or leave it out to have one generated", len(s.Secret), minSecretLen)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/broadsheet/broadsheet/config"
 	"github.com/broadsheet/broadsheet/publish"
 	"github.com/broadsheet/broadsheet/schedule"
+	"golang.org/x/net/netutil"
 )
 
 // cmdServe runs only the HTTP server: the republished feeds, the OPML, the
@@ -36,7 +37,26 @@ func (m *Main) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) er
 		return err
 	}
 	go h.Run(ctx)
-	return m.serveHTTP(ctx, cfg.Server.Listen, h, a.log, nil)
+	// The unsubscribe links of digests, as `run` serves them: a replica
+	// that only serves must honour them too.
+	d, err := newDigests(cfg, a.store, nil, a.owner, m.Now, a.log)
+	if err != nil {
+		return &exitError{code: exitUsage, msg: err.Error()}
+	}
+	mux := httpHandler(cfg, h, d.unsubscribeHandler)
+	return m.serveHTTP(ctx, cfg, mux, a.log, nil)
+}
+
+// httpHandler is what `run` and `serve` answer: the unsubscribe links of
+// digests (handler, called per request since `run` reloads the digests)
+// under base_url's path, and the feeds, page and /healthz for the rest.
+func httpHandler(cfg *config.Config, pub http.Handler, unsubscribe func() http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(unsubscribePattern(cfg), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		unsubscribe().ServeHTTP(w, r)
+	}))
+	mux.Handle("/", pub)
+	return mux
 }
 
 // cmdPublish writes the republished feeds, the OPML and the page into a
@@ -99,6 +119,27 @@ func publishBaseURL(cfg *config.Config) string {
 	return "http://" + net.JoinHostPort(host, port) + "/"
 }
 
+// connLimit is server.max_connections, lowered when the limit on open
+// files (fds; 0 if unknown) would not leave room for polling: a descriptor
+// per fetch worker, twice over for redirects, and some for the store, logs
+// and the configuration watcher.
+func connLimit(cfg *config.Config, fds int, log *slog.Logger) int {
+	n := cfg.Server.MaxConnections
+	if n < 1 {
+		n = config.DefaultMaxConnections
+	}
+	if fds <= 0 {
+		return n
+	}
+	room := fds - 64 - 2*cfg.Fetch.Workers
+	if n > room {
+		n = max(room, 8)
+		log.Warn("server.max_connections lowered to leave room for polling under the limit on open files (ulimit -n)",
+			"max_connections", cfg.Server.MaxConnections, "open_files_limit", fds, "now", n)
+	}
+	return n
+}
+
 // feedMaxAge is the Cache-Control max-age of the feeds: the shortest poll
 // period among the schedules, since the feeds cannot change more often,
 // kept between a minute and an hour so that readers neither hammer the
@@ -113,14 +154,20 @@ func feedMaxAge(scheds []*schedule.Schedule) time.Duration {
 	return max(shortest, time.Minute)
 }
 
-// serveHTTP serves h on addr until ctx ends, then shuts down gracefully.
-// Once it listens, it says where, closes listening (if not nil) and sends
-// the address to m.Ready, if set.
-func (m *Main) serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logger, listening chan<- struct{}) error {
+// serveHTTP serves h on server.listen until ctx ends, then shuts down
+// gracefully, with at most connLimit connections open at once. Once it
+// listens, it says where, closes listening (if not nil) and sends the
+// address to m.Ready, if set.
+func (m *Main) serveHTTP(ctx context.Context, cfg *config.Config, h http.Handler, log *slog.Logger, listening chan<- struct{}) error {
+	addr := cfg.Server.Listen
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (server.listen): %w", addr, err)
 	}
+	// Connections past the limit wait in the kernel's backlog to be
+	// accepted, rather than each taking a file descriptor that a poll, the
+	// store or a log file may need.
+	ln = netutil.LimitListener(ln, connLimit(cfg, fdLimit(), log))
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,3 +159,164 @@ func TestPublishBaseURL(t *testing.T) {
 		})
 	}
 }
+
+// startServe starts `serve` with m (nil: a test Main) and returns its
+// address; it stops when the test ends.
+func startServe(t *testing.T, m *Main, args ...string) string {
+	t.Helper()
+	if m == nil {
+		m = testMain()
+	}
+	ready := make(chan string, 1)
+	m.Ready = ready
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() { done <- runMain(t, ctx, m, append([]string{"serve"}, args...)...) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(waitTimeout):
+			t.Errorf("serve did not stop within %v of its context's end", waitTimeout)
+		}
+	})
+	select {
+	case addr := <-ready:
+		return addr
+	case r := <-done:
+		t.Fatalf("serve exited early: %d\n%s", r.code, r.stderr)
+	case <-time.After(waitTimeout):
+		t.Fatal("serve did not listen")
+	}
+	return ""
+}
+
+// TestMain_ServeUnsubscribe follows a digest's unsubscribe link, and its
+// RFC 8058 one-click POST, to a replica that only serves.
+func TestMain_ServeUnsubscribe(t *testing.T) {
+	dir := t.TempDir()
+	feed := editorialServer(t, 2)
+	cfg := digestConfig(t, dir, feed.URL+"/feed.xml", []string{"a@example.com", "b@example.com"}, "")
+	ctx := t.Context()
+	links := map[string]string{}
+	for _, to := range []string{"a@example.com", "b@example.com"} {
+		r := runMain(t, ctx, nil, "digest", "preview", "daily", "--to", to, "--config", cfg)
+		msg, err := mail.ReadMessage(strings.NewReader(r.stdout))
+		if r.code != 0 || err != nil {
+			t.Fatalf("preview: %d %v\n%s", r.code, err, r.stderr)
+		}
+		u, err := url.Parse(strings.Trim(msg.Header.Get("List-Unsubscribe"), "<>"))
+		if err != nil || !strings.HasPrefix(u.Path, "/bs/unsubscribe/") {
+			t.Fatalf("List-Unsubscribe %q", msg.Header.Get("List-Unsubscribe"))
+		}
+		links[to] = u.Path
+	}
+	base := "http://" + startServe(t, nil, "--config", cfg)
+
+	res, err := http.Get(base + links["a@example.com"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(b), "a@example.com") {
+		t.Errorf("GET the unsubscribe link: %d\n%.300s", res.StatusCode, b)
+	}
+	res, err = http.Post(base+links["b@example.com"], "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("one-click POST: %d, want 200", res.StatusCode)
+	}
+	if r := runMain(t, ctx, nil, "digest", "list", "--config", cfg); !strings.Contains(r.stdout, "(1 unsubscribed)") {
+		t.Errorf("digest list after the one-click POST:\n%s%s", r.stdout, r.stderr)
+	}
+	res, err = http.Get(base + "/bs/unsubscribe/forged.token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 404 {
+		t.Errorf("forged token: %d, want 404", res.StatusCode)
+	}
+}
+
+// TestServeHTTP_MaxConnections holds server.max_connections connections
+// open: the next waits to be accepted instead of taking a file descriptor,
+// and is served once one of them closes.
+func TestServeHTTP_MaxConnections(t *testing.T) {
+	const limit = 4
+	cfg := &config.Config{Server: config.Server{Listen: "127.0.0.1:0", MaxConnections: limit}}
+	m := testMain()
+	ready := make(chan string, 1)
+	m.Ready = ready
+	m.Stdout = io.Discard
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- m.serveHTTP(ctx, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }), quietLog(), nil)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(waitTimeout):
+			t.Error("serveHTTP did not stop")
+		}
+	})
+	addr := <-ready
+	// Each held connection is served once, so it is surely accepted, then
+	// kept open and idle.
+	var held []net.Conn
+	for range limit {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		held = append(held, c)
+	}
+	got := make(chan error, 1)
+	go func() {
+		res, err := http.Get("http://" + addr + "/")
+		if err == nil {
+			res.Body.Close()
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("a request past %d held connections was served at once (%v): the limit does not hold", limit, err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	held[0].Close()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatalf("the waiting request, once a connection closed: %v", err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatalf("the waiting request was not served within %v of a held connection closing", waitTimeout)
+	}
+}
+
+func TestConnLimit(t *testing.T) {
+	cfg := &config.Config{Server: config.Server{MaxConnections: 512}, Fetch: config.Fetch{Workers: 8}}
+	for _, tc := range []struct {
+		fds, want int
+	}{{0, 512}, {1 << 20, 512}, {1024, 512}, {256, 176}, {40, 8}} {
+		if got := connLimit(cfg, tc.fds, quietLog()); got != tc.want {
+			t.Errorf("connLimit with %d open files = %d, want %d", tc.fds, got, tc.want)
+		}
+	}
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -94,13 +94,9 @@ func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	goPart(func() { cw.run(ctx, m, a) })
 
 	listening := make(chan struct{})
-	mux := http.NewServeMux()
-	mux.Handle(unsubscribePattern(cfg), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.digests.Load().unsubscribeHandler().ServeHTTP(w, r)
-	}))
-	mux.Handle("/", pub)
+	mux := httpHandler(cfg, pub, func() http.Handler { return a.digests.Load().unsubscribeHandler() })
 	goPart(func() {
-		if err := m.serveHTTP(ctx, cfg.Server.Listen, mux, a.log, listening); err != nil {
+		if err := m.serveHTTP(ctx, cfg, mux, a.log, listening); err != nil {
 			cancel(err)
 		}
 	})
