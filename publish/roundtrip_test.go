@@ -2,6 +2,7 @@ package publish
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -313,7 +314,11 @@ json.dump(out, sys.stdout)
 
 func runFeedparser(t *testing.T, urls []string) []fpResult {
 	t.Helper()
-	cmd := exec.Command("/usr/bin/python3", append([]string{"-c", feedparserScript}, urls...)...)
+	// The script fetches from this test's server: bounded, in case it
+	// stops answering.
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/usr/bin/python3", append([]string{"-c", feedparserScript}, urls...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

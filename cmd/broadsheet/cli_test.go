@@ -30,6 +30,9 @@ func TestMain_UsageErrors(t *testing.T) {
 		{[]string{"items", "--since", "-1h"}, []string{`is negative`}},
 		{[]string{"topics", "--since", "week"}, []string{`not a duration`}},
 		{[]string{"digest", "bogus"}, []string{`unknown command "bogus"`}},
+		{[]string{"digest", "send"}, []string{`digest send takes 1 argument, got 0`}},
+		{[]string{"sources", "add"}, []string{`sources add takes 1 argument, URL; got none`}},
+		{[]string{"healthcheck", "--timeout", "2x"}, []string{`"2x" is not a duration`}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -304,7 +304,7 @@ func (m *Main) cmdDigest(ctx context.Context, _ *flag.FlagSet, args []string) er
 		args = fs.Args()[1:]
 	}
 	if len(pos) != want {
-		return &exitError{code: exitUsage, msg: fmt.Sprintf("digest %s takes %d argument(s), got %d; see `broadsheet digest help`", sub, want, len(pos))}
+		return &exitError{code: exitUsage, msg: fmt.Sprintf("digest %s takes %s, got %d; see `broadsheet digest help`", sub, plural(want, "argument", "arguments"), len(pos))}
 	}
 	// Each subcommand prints its outcome: the log adds what went wrong.
 	a, cfg, err := m.openQuiet(ctx)

@@ -15,7 +15,7 @@ import (
 // container image's HEALTHCHECK, which has no shell or curl to do it.
 func (m *Main) cmdHealthcheck(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	target := fs.String("url", "", "the address of /healthz (default: server.listen's, on loopback)")
-	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
+	timeout := durationFlag(fs, "timeout", 5*time.Second, "how long to wait for the answer, e.g. 5s or 1m")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (m *Main) cmdHealthcheck(ctx context.Context, fs *flag.FlagSet, args []stri
 	if err := json.Unmarshal(body, &h); err != nil || h.Status == "" {
 		return &exitError{code: exitFailed, msg: fmt.Sprintf("unhealthy: %s answered %s, not broadsheet's health", u, resp.Status)}
 	}
-	line := fmt.Sprintf("%s: %d sources, %d polled, %d failing", h.Status, h.Sources, h.Polled, h.Failing)
+	line := fmt.Sprintf("%s: %s, %d polled, %d failing", h.Status, plural(h.Sources, "source", "sources"), h.Polled, h.Failing)
 	if h.Detail != "" {
 		line += " (" + h.Detail + ")"
 	}

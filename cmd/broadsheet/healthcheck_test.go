@@ -21,7 +21,7 @@ func TestMain_Healthcheck(t *testing.T) {
 	waitFor(t, "the first source to be polled", func() bool { return fs.hits("/feed/0.xml") > 0 })
 	waitFor(t, "a healthy answer", func() bool {
 		r := runMain(t, context.Background(), nil, "healthcheck", "--url", "http://"+d.addr+"/healthz")
-		return r.code == 0 && strings.Contains(r.stdout, "ok: 1 sources, 1 polled, 0 failing")
+		return r.code == 0 && strings.Contains(r.stdout, "ok: 1 source, 1 polled, 0 failing")
 	})
 
 	unavailable := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -62,7 +62,7 @@ func (m *Main) cmdSourcesList(ctx context.Context, fs *flag.FlagSet, args []stri
 }
 
 func (m *Main) cmdItems(ctx context.Context, fs *flag.FlagSet, args []string) error {
-	since := durationFlag(fs, "since", "only items published within this long, e.g. 24h or 7d (default: all)")
+	since := durationFlag(fs, "since", 0, "only items published within this long, e.g. 24h or 7d (default: all)")
 	source := fs.String("source", "", "only items of the source with this name")
 	asJSON := fs.Bool("json", false, "print one JSON object a line")
 	limit := fs.Int("limit", 0, "at most this many items (0: no limit)")

@@ -251,7 +251,7 @@ func parseArgs(fs *flag.FlagSet, args []string, names ...string) ([]string, erro
 		cmd := strings.TrimPrefix(fs.Name(), "broadsheet ")
 		what := "no arguments"
 		if len(names) > 0 {
-			what = fmt.Sprintf("%d argument(s), %s", len(names), strings.Join(names, " "))
+			what = plural(len(names), "argument", "arguments") + ", " + strings.Join(names, " ")
 		}
 		got := "none"
 		if len(pos) > 0 {
@@ -263,9 +263,11 @@ func parseArgs(fs *flag.FlagSet, args []string, names ...string) ([]string, erro
 }
 
 // durationFlag defines a duration flag written as in the configuration
-// ("90m", "72h", "7d"; see config.ParseDuration), 0 when not given.
-func durationFlag(fs *flag.FlagSet, name, usage string) *time.Duration {
+// ("90m", "72h", "7d"; see config.ParseDuration), def when not given: one
+// duration syntax for every flag and the configuration.
+func durationFlag(fs *flag.FlagSet, name string, def time.Duration, usage string) *time.Duration {
 	d := new(time.Duration)
+	*d = def
 	fs.Func(name, usage, func(s string) error {
 		v, err := config.ParseDuration(s)
 		if err != nil {

@@ -228,7 +228,7 @@ func TestMain_RunReload(t *testing.T) {
 
 	waitFor(t, "the first source to be polled", func() bool { return fs.hits("/feed/0.xml") > 0 })
 	waitFor(t, "the polled items in the combined feed", func() bool {
-		resp, err := http.Get("http://" + d.addr + "/feed.atom")
+		resp, err := testHTTP.Get("http://" + d.addr + "/feed.atom")
 		if err != nil {
 			return false
 		}
@@ -366,6 +366,10 @@ func (d *daemon) stop(t *testing.T) result {
 // machine may be loaded, but a hang fails with a message rather than at
 // the test binary's timeout.
 const waitTimeout = time.Minute
+
+// testHTTP is the tests' HTTP client: a request to a server that stops
+// answering fails after waitTimeout instead of hanging the test.
+var testHTTP = &http.Client{Timeout: waitTimeout}
 
 // recv returns the next value from ch, failing t if none comes within
 // waitTimeout.

@@ -45,7 +45,7 @@ func TestMain_ServeAndPublish(t *testing.T) {
 		}
 		base := "http://" + addr
 
-		res, err := http.Get(base + "/feed.atom")
+		res, err := testHTTP.Get(base + "/feed.atom")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,7 +59,7 @@ func TestMain_ServeAndPublish(t *testing.T) {
 		}
 		req, _ := http.NewRequest("GET", base+"/feed.atom", nil)
 		req.Header.Set("If-None-Match", res.Header.Get("ETag"))
-		res, err = http.DefaultClient.Do(req)
+		res, err = testHTTP.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +68,7 @@ func TestMain_ServeAndPublish(t *testing.T) {
 			t.Errorf("conditional GET: status %d, want 304", res.StatusCode)
 		}
 		for _, p := range []string{"/healthz", "/", "/opml", "/sources/feed-0.rss"} {
-			res, err := http.Get(base + p)
+			res, err := testHTTP.Get(base + p)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -144,7 +144,7 @@ func TestMain_SourcesAddWhileRunning(t *testing.T) {
 		t.Errorf("the added source was polled %v after it was added, want within seconds", took)
 	}
 	waitFor(t, "the added source's items in its feed", func() bool {
-		resp, err := http.Get("http://" + d.addr + "/sources/the-loopback-herald.atom")
+		resp, err := testHTTP.Get("http://" + d.addr + "/sources/the-loopback-herald.atom")
 		if err != nil {
 			return false
 		}

@@ -140,7 +140,7 @@ func (d *digestGroups) Groups(ctx context.Context, articleIDs []string) ([]diges
 // without a daemon; when a daemon holds the lease it leaves the work to
 // it), then lists the topics, largest first.
 func (m *Main) cmdTopics(ctx context.Context, fs *flag.FlagSet, args []string) error {
-	since := durationFlag(fs, "since", "only items published within this long, e.g. 72h or 3d (default clustering.window)")
+	since := durationFlag(fs, "since", 0, "only items published within this long, e.g. 72h or 3d (default clustering.window)")
 	kind := fs.String("kind", "", "only topics of this kind: story or configured")
 	asJSON := fs.Bool("json", false, "print a JSON array of {slug, label, kind, items}")
 	outlets := fs.Int("min-outlets", storyOutlets, "only stories carried by at least this many outlets")

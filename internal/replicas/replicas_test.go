@@ -558,10 +558,11 @@ func checkDigests(t *testing.T, db *sql.DB, msgs []smtptest.Message, periods []t
 // have caught up.
 func checkETags(t *testing.T, live []*Replica) {
 	deadline := time.Now().Add(20 * time.Second)
+	client := &http.Client{Timeout: 20 * time.Second}
 	for {
 		tags := make([]string, len(live))
 		for i, r := range live {
-			resp, err := http.Get("http://" + r.Address() + "/feed.atom")
+			resp, err := client.Get("http://" + r.Address() + "/feed.atom")
 			if err != nil {
 				t.Fatal(err)
 			}
