@@ -3,6 +3,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -33,7 +34,18 @@ func takeTerminal() (giveBack func()) {
 		signal.Reset(syscall.SIGTTOU)
 		return func() {}
 	}
+	// Ctrl-Z would stop broadsheet alone, with make still waiting on it
+	// in the shell's foreground: a terminal that answers nothing. It says
+	// so instead.
+	tstp := make(chan os.Signal, 1)
+	signal.Notify(tstp, syscall.SIGTSTP)
+	go func() {
+		for range tstp {
+			fmt.Fprintln(os.Stderr, "\nbroadsheet: Ctrl-Z does not suspend `make run`; Ctrl-C stops it (or run bin/broadsheet run yourself)")
+		}
+	}()
 	return func() {
+		signal.Stop(tstp)
 		unix.IoctlSetPointerInt(fd, unix.TIOCSPGRP, prev)
 		signal.Reset(syscall.SIGTTOU)
 	}
