@@ -187,7 +187,7 @@ func TestMain_ImportErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"import"}, exitUsage, "import takes 1 argument(s), FILE; got none"},
+		{[]string{"import"}, exitUsage, "import takes 1 argument, FILE; got none"},
 		{[]string{"import", filepath.Join(dir, "missing.opml")}, exitFailed, "read the subscription list: open "},
 		{[]string{"import", rss}, exitFailed, rss + ":2: the file is not an OPML subscription list: it starts with <rss>"},
 		{[]string{"import", broken}, exitFailed, broken + ":4: the file is not well-formed XML"},

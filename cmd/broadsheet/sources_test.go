@@ -194,13 +194,13 @@ func TestMain_SourcesAddErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"sources", "add"}, exitUsage, "sources add takes 1 argument(s), URL; got none"},
+		{[]string{"sources", "add"}, exitUsage, "sources add takes 1 argument, URL; got none"},
 		{[]string{"sources", "add", "a", "b"}, exitUsage, `got 2 (["a" "b"])`},
 		{[]string{"sources", "add", site.URL + "/", "--kind", "opinion"}, exitUsage, `--kind "opinion": use news or editorial`},
 		{[]string{"sources", "add", site.URL + "/", "--name", "feed-0"}, exitFailed, `"feed-0" is the same name as source "Feed 0" (line 24) once case and punctuation are ignored in ` + cfg + ": give this one another name with --name"},
 		{[]string{"sources", "add", site.URL + "/missing"}, exitFailed, "404 Not Found"},
 		{[]string{"sources", "add", site.URL + "/", "--schedule", "@every 5s"}, exitFailed, "sources[1].schedule"},
-		{[]string{"sources", "remove"}, exitUsage, "sources remove takes 1 argument(s), NAME"},
+		{[]string{"sources", "remove"}, exitUsage, "sources remove takes 1 argument, NAME"},
 		{[]string{"sources", "remove", "Feed 9"}, exitFailed, `not removed: no source named "Feed 9"; did you mean "Feed 0"?`},
 	}
 	for _, tt := range tests {
