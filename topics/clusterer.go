@@ -41,6 +41,13 @@ type Options struct {
 // DefaultHalfLife is Options.HalfLife when zero.
 const DefaultHalfLife = 12 * time.Hour
 
+// DefaultEditorialLag is how long after the news an editorial or column
+// (feeds.KindEditorial) may come and still be pulled by the story as if it
+// were fresh: opinion follows the news it comments on by a day or two,
+// while a news report a day late is more likely another event on the same
+// subject. Only the silence beyond it decays.
+const DefaultEditorialLag = 48 * time.Hour
+
 // Assignment is the story an article was put in.
 type Assignment struct {
 	StoryID string // "s" and the founding article's id; never changes
@@ -92,7 +99,8 @@ type Stats struct {
 // by two different names ("Korea" of "North Korea" and "South Korea") is
 // no evidence of one story. Its fit with a story weighs each shared term by how typical of
 // the story and how specific to it the term is (see accumulate in score.go),
-// fades as the story stays silent (by half in Options.HalfLife), and must
+// fades as the story stays silent (by half in Options.HalfLife; for an
+// editorial only past DefaultEditorialLag), and must
 // reach the threshold, a little more when the story already holds an item
 // from the same source. An item that fits two stories whose centroids are
 // close shows they are one: the smaller is merged into the larger (see
@@ -150,6 +158,7 @@ type params struct {
 	capRatio  float64       // share of capitalized sightings that makes a word a name
 	margin    float64       // added to the threshold to join a story holding the same source
 	halfLife  time.Duration // silence after which a story's pull is halved
+	lag       time.Duration // silence an editorial item's decay ignores (see decayFor)
 	merge     float64       // centroid cosine at which two stories an item fits merge
 	boiler    float64       // multiplier for a source's boilerplate terms
 	minShared int           // stories this small need two shared terms, not one
@@ -171,6 +180,7 @@ var defaultParams = params{
 	capRatio:  0.9,
 	margin:    0.05,
 	halfLife:  DefaultHalfLife,
+	lag:       DefaultEditorialLag,
 	merge:     0.2,
 	boiler:    0.1,
 	minShared: 1,

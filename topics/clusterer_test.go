@@ -782,6 +782,35 @@ func TestClusterer_HalfLife(t *testing.T) {
 	}
 }
 
+// TestClusterer_EditorialLag: an editorial 40 hours after the news it
+// comments on joins the story, while a news report with the same headline
+// as late is taken for another event (the story's pull has decayed), and an
+// editorial past the lag decays as news does.
+func TestClusterer_EditorialLag(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		kind  feeds.Kind
+		after time.Duration
+		same  bool
+	}{
+		{"Editorial", feeds.KindEditorial, 40 * time.Hour, true},
+		{"News", feeds.KindNews, 40 * time.Hour, false},
+		{"EditorialPastLag", feeds.KindEditorial, DefaultEditorialLag + 40*time.Hour, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewClusterer(Options{Window: 7 * 24 * time.Hour})
+			feed(c, background)
+			x := c.Add(item("Guardian", "North Korea walks out of Stockholm nuclear talks with US", 30))
+			late := item("Hankyoreh", "North Korea and US must save the Stockholm nuclear talks", 30+int(tt.after/time.Minute))
+			late.Kind = tt.kind
+			y := c.Add(late)
+			if got := x.StoryID == y.StoryID; got != tt.same {
+				t.Errorf("%s %v later: same story %v, want %v", tt.kind, tt.after, got, tt.same)
+			}
+		})
+	}
+}
+
 func TestStorySlug(t *testing.T) {
 	tests := []struct {
 		name, title, want string

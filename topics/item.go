@@ -37,6 +37,7 @@ type part struct {
 type doc struct {
 	id, source, title, key string
 	t                      time.Time
+	editorial              bool   // comments on the news: its decay starts late (see decayFor)
 	seq                    uint64 // arrival counter, to mark scratch state
 	terms                  []docTerm
 	parts                  []part   // for the terms marked comp, while choosing
@@ -50,7 +51,7 @@ type doc struct {
 func (c *Clusterer) newDoc(a feeds.Article, id string, t time.Time) *doc {
 	c.seq++
 	raw, words := analyze(a, &c.p, c)
-	d := &doc{id: id, source: a.Source, title: a.Title, key: a.StoryKey, t: t, seq: c.seq}
+	d := &doc{id: id, source: a.Source, title: a.Title, key: a.StoryKey, t: t, seq: c.seq, editorial: a.IsEditorial()}
 	d.terms = make([]docTerm, 0, len(raw))
 	c.srcDocs[d.source]++
 	for _, r := range raw {

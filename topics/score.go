@@ -67,7 +67,7 @@ func (c *Clusterer) choose(d *doc) []candidate {
 		if sim < c.threshold {
 			continue
 		}
-		sim *= c.decay(d.t.Sub(g.last))
+		sim *= c.decayFor(d, g)
 		need := c.threshold
 		if g.sources[d.source] > 0 {
 			need += c.p.margin
@@ -100,6 +100,17 @@ func (c *Clusterer) decay(dt time.Duration) float64 {
 		return 1
 	}
 	return math.Exp2(-float64(dt) / float64(c.p.halfLife))
+}
+
+// decayFor is decay for item d and story g: an editorial's pull fades
+// only for the silence beyond the editorial lag, and only if the story is
+// older than d (an editorial does not make later news its own sooner).
+func (c *Clusterer) decayFor(d *doc, g *group) float64 {
+	dt := d.t.Sub(g.last)
+	if d.editorial && dt > 0 {
+		dt = max(0, dt-c.p.lag)
+	}
+	return c.decay(dt)
 }
 
 // fit accumulates how well an item fits a story, term by term.
