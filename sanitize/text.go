@@ -148,8 +148,11 @@ func (w *textWriter) writeRune(r rune) {
 	switch {
 	case unicode.IsSpace(r):
 		w.space = true
-	case r < 0x20, r >= 0x7f && r < 0xa0, r == '\u200b', r == '\ufeff':
-		// Control characters, zero-width spaces and BOMs.
+	case r < 0x20, r >= 0x7f && r < 0xa0, r == '\u200b', r == '\ufeff', isBidiControl(r):
+		// Control characters, zero-width spaces, BOMs, and the bidi
+		// embeddings, overrides and isolates that let text display as
+		// something else ("gpj.exe" shown as "exe.jpg"). Joiners (ZWJ,
+		// ZWNJ) and the LRM/RLM marks stay: scripts and mixed text need them.
 	default:
 		if w.space && w.Len() > 0 {
 			w.WriteByte(' ')
@@ -214,4 +217,10 @@ func FromText(s string) string {
 		b.WriteString("</p>")
 	}
 	return b.String()
+}
+
+// isBidiControl reports whether r is a bidi embedding, override or isolate:
+// U+202A–U+202E or U+2066–U+2069.
+func isBidiControl(r rune) bool {
+	return r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069'
 }
