@@ -3,7 +3,6 @@ package fetch
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"html"
 	"net/url"
 	"strings"
 	"time"
@@ -17,7 +16,7 @@ import (
 // excerptRunes is the length of Article.Excerpt; titleRunes that of a title
 // made up from the excerpt when an item has none.
 const (
-	excerptRunes = 280
+	excerptRunes = sanitize.ExcerptRunes
 	titleRunes   = 80
 )
 
@@ -115,20 +114,20 @@ func (n *normalizer) article(i int, it *gofeed.Item) (feeds.Article, bool) {
 		}
 	}
 	if a.Title == "" && a.Excerpt != "" {
-		a.Title = sanitize.Excerpt(html.EscapeString(a.Excerpt), titleRunes)
+		a.Title = sanitize.Line(a.Excerpt, titleRunes)
 	}
 	if a.Title == "" && link == "" && guid == "" && a.Summary == "" && a.Content == "" {
 		return feeds.Article{}, false
 	}
 
-	a.Author = sanitize.Text(personName(it.Authors, it.Author))
+	a.Author = n.name(personName(it.Authors, it.Author))
 	if a.Author == "" && it.DublinCoreExt != nil {
-		a.Author = sanitize.Text(firstNonEmpty(it.DublinCoreExt.Creator))
+		a.Author = n.name(firstNonEmpty(it.DublinCoreExt.Creator))
 	}
 	if a.Author == "" {
-		a.Author = sanitize.Text(n.feedAuthor)
+		a.Author = n.name(n.feedAuthor)
 	}
-	a.Categories = categories(it.Categories)
+	a.Categories = n.categories(it.Categories)
 	a.Language = n.feedLang
 	if it.DublinCoreExt != nil {
 		if l := cleanLang(firstNonEmpty(it.DublinCoreExt.Language)); l != "" {
@@ -167,14 +166,24 @@ func (n *normalizer) article(i int, it *gofeed.Item) (feeds.Article, bool) {
 	return a, true
 }
 
-// title returns an item's title as plain text. JSON Feed titles are plain
-// text by definition, so "<b>" in one is text; RSS and Atom titles are
-// often HTML, or escaped HTML, and are stripped.
+// title returns an item's title as the stored plain text, at most
+// sanitize.TitleRunes. JSON Feed titles are plain text by definition, so
+// "<b>" in one is text; RSS and Atom titles are often HTML, or escaped
+// HTML, and lose only what was written as markup (see sanitize.Title).
 func (n *normalizer) title(s string) string {
 	if n.jsonFeed {
-		return sanitize.Text(html.EscapeString(s))
+		return sanitize.Line(s, sanitize.TitleRunes)
 	}
-	return sanitize.Text(s)
+	return sanitize.Title(s, sanitize.TitleRunes)
+}
+
+// name is title for an author's name or a category, at most
+// sanitize.NameRunes.
+func (n *normalizer) name(s string) string {
+	if n.jsonFeed {
+		return sanitize.Line(s, sanitize.NameRunes)
+	}
+	return sanitize.Title(s, sanitize.NameRunes)
 }
 
 // date returns the parsed date gofeed found, else the raw date parsed with
@@ -248,14 +257,14 @@ func contentIdentity(title string, it *gofeed.Item) string {
 
 // categories returns cats as plain text, trimmed, without empty ones and
 // without repeats (ignoring case), in their first order and spelling.
-func categories(cats []string) []string {
+func (n *normalizer) categories(cats []string) []string {
 	if len(cats) == 0 {
 		return nil
 	}
 	out := make([]string, 0, len(cats))
 	seen := make(map[string]bool, len(cats))
 	for _, c := range cats {
-		c = sanitize.Text(c)
+		c = n.name(c)
 		k := strings.ToLower(c)
 		if c == "" || seen[k] {
 			continue
