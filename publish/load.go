@@ -22,9 +22,6 @@ import (
 // are the same on every replica: the rest is the article's stable id.
 const idPrefix = "tag:broadsheet,2026:article/"
 
-// excerptRunes is the length of excerpts on the page and in JSON summaries.
-const excerptRunes = 280
-
 // entry is one article prepared for output: text escaped by the encoders,
 // HTML sanitized again, URLs checked.
 type entry struct {
@@ -35,7 +32,7 @@ type entry struct {
 	Link      string // http(s) or empty
 	Summary   string // sanitized HTML
 	Content   string // sanitized HTML
-	Excerpt   string // plain text, at most excerptRunes
+	Excerpt   string // plain text, at most sanitize.ExcerptRunes
 	Published time.Time
 	Updated   time.Time // never before Published
 	FirstSeen time.Time
@@ -339,11 +336,11 @@ func cleanGroups(gs []topics.Group) ([]topics.Group, []topicFeed) {
 	}
 	stories := map[string]int{} // story slug → index in tfs
 	for _, g := range gs {
-		g.Label = plain(g.Label)
+		g.Label = sanitize.Plain(g.Label, sanitize.TitleRunes)
 		g.Stories = slices.Clone(g.Stories)
 		for i := range g.Stories {
 			st := &g.Stories[i]
-			st.Label = plain(st.Label)
+			st.Label = sanitize.Plain(st.Label, sanitize.TitleRunes)
 			if st.Slug != "" {
 				st.Slug = claim(st.Slug, "s:"+st.Slug)
 			}
@@ -456,7 +453,7 @@ func (p *preparer) entry(a feeds.Article, key string) *entry {
 	}
 	var outletURL string
 	if src, ok := p.sources[a.Source]; ok {
-		outletURL = safeURL(src.URL)
+		outletURL = sanitize.Link(src.URL)
 	}
 	if old, ok := p.prev[a.ID]; ok && key != "" && old.key == key && old.Outlet.URL == outletURL {
 		// Sanitizing is most of preparing: an unchanged article is reused,
@@ -466,7 +463,7 @@ func (p *preparer) entry(a feeds.Article, key string) *entry {
 		p.cache[a.ID] = &e
 		return &e
 	}
-	link := safeURL(a.Link)
+	link := sanitize.Link(a.Link)
 	var base *url.URL
 	if link != "" {
 		base, _ = url.Parse(link)
@@ -474,8 +471,8 @@ func (p *preparer) entry(a feeds.Article, key string) *entry {
 	e := &entry{
 		ID:        idPrefix + a.ID,
 		ArticleID: a.ID,
-		Title:     plain(a.Title),
-		Author:    plain(a.Author),
+		Title:     sanitize.Plain(a.Title, sanitize.TitleRunes),
+		Author:    sanitize.Plain(a.Author, sanitize.NameRunes),
 		Link:      link,
 		Summary:   sanitize.HTML(a.Summary, base),
 		Content:   sanitize.HTML(a.Content, base),
@@ -496,7 +493,12 @@ func (p *preparer) entry(a feeds.Article, key string) *entry {
 		// One text only: keep it as the content, where readers show it whole.
 		e.Summary = ""
 	}
-	e.Excerpt = sanitize.Excerpt(firstNonEmpty(a.Excerpt, a.Summary, a.Content), excerptRunes)
+	if a.Excerpt != "" {
+		// Plain text already, cleaned at ingest: cut, not parsed again.
+		e.Excerpt = sanitize.Plain(a.Excerpt, sanitize.ExcerptRunes)
+	} else {
+		e.Excerpt = sanitize.Plain(sanitize.Excerpt(firstNonEmpty(a.Summary, a.Content), sanitize.ExcerptRunes), sanitize.ExcerptRunes)
+	}
 	if e.Published.IsZero() {
 		e.Published = utcSecond(a.FirstSeen)
 	}
@@ -589,37 +591,6 @@ func newest(es []*entry) time.Time {
 		t = latest(t, e.Changed)
 	}
 	return t
-}
-
-// plain returns s, already plain text, as text that reads the same whether
-// a reader takes it as text or as HTML (some take RSS titles as HTML):
-// sanitize.Text until nothing changes, so that no tag survives, not even
-// one written with entities ("&lt;script&gt;"). Ordinary text is returned
-// as it is.
-func plain(s string) string {
-	for range 16 {
-		t := sanitize.Text(s)
-		if t == s {
-			return t
-		}
-		s = t
-	}
-	// Sixteen layers of entities are an attack, not a title.
-	return strings.NewReplacer("<", "‹", ">", "›").Replace(s)
-}
-
-// safeURL returns raw if it is an absolute http or https URL, else "".
-func safeURL(raw string) string {
-	raw = strings.TrimSpace(raw)
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil {
-		return ""
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "http", "https":
-		return u.String()
-	}
-	return ""
 }
 
 func utcSecond(t time.Time) time.Time {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/sanitize"
 )
 
 // opmlDoc is an OPML 2.0 subscription list (http://opml.org/spec2.opml).
@@ -41,7 +42,7 @@ func (h *Handler) opml() ([]byte, error) {
 	doc := &opmlDoc{Version: "2.0", Title: h.opts.Title + " sources", Docs: "http://opml.org/spec2.opml"}
 	byKind := map[feeds.Kind][]opmlOutline{}
 	for _, s := range h.opts.Sources {
-		u := safeURL(s.URL)
+		u := sanitize.Link(s.URL)
 		if u == "" {
 			continue
 		}

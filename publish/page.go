@@ -418,7 +418,7 @@ func (h *Handler) pageItem(d *data, it topics.Item, st topics.Story) pageItem {
 		pi.Title, pi.Link, pi.Excerpt = e.Title, e.Link, e.Excerpt
 		pi.When, pi.ISO = h.when(e.Published)
 	} else {
-		pi.Title, pi.Link, pi.Excerpt = plain(it.Title), safeURL(it.Link), sanitize.Excerpt(it.Excerpt, excerptRunes)
+		pi.Title, pi.Link, pi.Excerpt = sanitize.Plain(it.Title, sanitize.TitleRunes), sanitize.Link(it.Link), sanitize.Plain(it.Excerpt, sanitize.ExcerptRunes)
 	}
 	return pi
 }
