@@ -1,13 +1,13 @@
 package digest
 
 import (
-	"net/url"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/sanitize"
 )
 
 // Data is what the templates (digest.html, digest.txt and the subject)
@@ -81,15 +81,12 @@ type Item struct {
 	Title     string
 	Outlet    string // the source's name
 	Link      string // http(s) only; empty otherwise
-	Excerpt   string // at most excerptLen characters
+	Excerpt   string // at most sanitize.ExcerptRunes characters
 	Author    string
 	Kind      string    // news or editorial
 	Time      string    // "07:40", "Sun 18:05" or "2 Mar 18:05", in the digest's zone
 	Published time.Time // in the digest's zone
 }
-
-// excerptLen bounds an item's excerpt, in characters.
-const excerptLen = 300
 
 // dateLayout is how Data.Date and {{date}} show the period.
 const dateLayout = "Monday 2 January 2006"
@@ -159,20 +156,20 @@ func buildData(title string, d Digest, l layout, arts map[string]feeds.Article, 
 
 func item(a feeds.Article, period time.Time) Item {
 	pub := a.Published.In(period.Location())
-	title := oneLine(a.Title)
+	title := sanitize.Line(a.Title, sanitize.TitleRunes)
 	if title == "" {
 		title = "(untitled)"
 	}
-	ex := truncate(excerptLen, oneLine(a.Excerpt))
+	ex := sanitize.Line(a.Excerpt, sanitize.ExcerptRunes)
 	if ex == title {
 		ex = ""
 	}
 	return Item{
 		Title:     title,
-		Outlet:    oneLine(a.Source),
-		Link:      safeLink(a.Link),
+		Outlet:    sanitize.Line(a.Source, sanitize.NameRunes),
+		Link:      sanitize.Link(a.Link),
 		Excerpt:   ex,
-		Author:    oneLine(a.Author),
+		Author:    sanitize.Line(a.Author, sanitize.NameRunes),
 		Kind:      string(a.Kind),
 		Time:      itemTime(pub, period),
 		Published: pub,
@@ -194,20 +191,6 @@ func itemTime(t, period time.Time) string {
 	default:
 		return t.Format("2 Jan 2006 15:04")
 	}
-}
-
-// safeLink is link if it is an absolute http(s) URL, else empty: feeds are
-// untrusted, and a javascript: or data: link has no place in mail.
-func safeLink(link string) string {
-	link = strings.TrimSpace(link)
-	u, err := url.Parse(link)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return ""
-	}
-	if strings.ContainsAny(link, " \t\r\n") {
-		return ""
-	}
-	return link
 }
 
 // oneLine collapses runs of white space, control characters included,
