@@ -19,9 +19,6 @@ const (
 	NameRunes = 120
 	// ExcerptRunes bounds an excerpt, on the page, in feeds and in digests.
 	ExcerptRunes = 280
-	// ContentBytes bounds the sanitized HTML kept per article for
-	// republishing, for its summary and its content each.
-	ContentBytes = 256 << 10
 )
 
 // maxLineInput bounds how much of a title's input is read: ample for any
