@@ -353,6 +353,9 @@ func (s *textScan) flushOne() {
 		return
 	}
 	if canon, ok := aliases[n.term]; ok {
+		// The URL slug must not bring the word back ("Washington" read
+		// as the US, then "washington" from the link): one entity.
+		s.z.name(n.term)
 		s.alias(canon)
 		return
 	}
