@@ -460,6 +460,32 @@ func TestIsPublic(t *testing.T) {
 		{"::ffff:127.0.0.1", false},
 		{"::ffff:10.0.0.1", false},
 		{"64:ff9b::7f00:1", false},
+		// IPv6 forms that carry a private IPv4 address, and IPv6 ranges
+		// that are not global.
+		{"::127.0.0.1", false},
+		{"::10.0.0.1", false},
+		{"::8.8.8.8", true},
+		{"::ffff:0:7f00:1", false},
+		{"::ffff:0:a00:1", false},
+		{"::ffff:0:808:808", true},
+		{"2002:7f00:1::", false},
+		{"2002:7f00:1::1", false},
+		{"2002:c0a8:101::1", false},
+		{"2002:a9fe:a9fe::", false},
+		{"2002:808:808::1", true},
+		{"64:ff9b::10.0.0.1", false},
+		{"64:ff9b::169.254.169.254", false},
+		{"64:ff9b::8.8.8.8", true},
+		{"64:ff9b:1::7f00:1", false},
+		{"64:ff9b:1::c0a8:101", false},
+		{"64:ff9b:1:2::", false},
+		{"64:ff9b:1::808:808", true},
+		{"fec0::1", false},
+		{"feff::1", false},
+		{"fe80::1%eth0", false},
+		{"2001:db8::1", false},
+		{"100::1", false},
+		{"192.0.2.1", false},
 		{"8.8.8.8", true},
 		{"93.184.216.34", true},
 		{"2001:4860:4860::8888", true},
@@ -564,6 +590,33 @@ func TestRetryAfter(t *testing.T) {
 		t.Run(tt.in, func(t *testing.T) {
 			if got := retryAfter(tt.in, testNow); got != tt.want {
 				t.Errorf("retryAfter(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRefusePrivate checks the dial-time guard on the address strings the
+// dialer hands it, IPv6 forms with a zone included.
+func TestRefusePrivate(t *testing.T) {
+	tests := []struct {
+		address string
+		refused bool
+	}{
+		{"[::127.0.0.1]:80", true},
+		{"[::ffff:0:7f00:1]:443", true},
+		{"[2002:7f00:1::1]:80", true},
+		{"[64:ff9b:1::a00:1]:80", true},
+		{"[fec0::1%eth0]:80", true},
+		{"127.0.0.1:80", true},
+		{"localhost:80", true}, // not resolved: the guard sees only IPs
+		{"[2001:4860:4860::8888]:443", false},
+		{"8.8.8.8:443", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.address, func(t *testing.T) {
+			err := refusePrivate("tcp", tt.address, nil)
+			if got := err != nil; got != tt.refused {
+				t.Errorf("refusePrivate(%q) = %v, want refused %v", tt.address, err, tt.refused)
 			}
 		})
 	}

@@ -31,16 +31,14 @@ func refusePrivate(network, address string, _ syscall.RawConn) error {
 }
 
 // isPublic reports whether a is a global unicast address: not loopback,
-// private (RFC 1918), unique local (fc00::/7), link-local (which includes
-// cloud metadata services at 169.254.169.254), shared (100.64.0.0/10),
-// unspecified or multicast, also when written as an IPv4-mapped or NAT64
-// IPv6 address.
+// private (RFC 1918), unique local (fc00::/7), site-local (fec0::/10),
+// link-local (which includes cloud metadata services at 169.254.169.254),
+// shared (100.64.0.0/10), unspecified, multicast or reserved. An IPv6
+// address that carries an IPv4 one (IPv4-mapped, IPv4-compatible,
+// IPv4-translated, NAT64, 6to4) is judged by the IPv4 address inside,
+// because that is where the packets end up.
 func isPublic(a netip.Addr) bool {
-	a = a.Unmap()
-	if a.Is6() && nat64.Contains(a) {
-		b := a.As16()
-		a = netip.AddrFrom4([4]byte(b[12:16]))
-	}
+	a = embeddedIPv4(a.WithZone(""))
 	if !a.IsValid() || a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
 		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() {
 		return false
@@ -53,14 +51,48 @@ func isPublic(a netip.Addr) bool {
 	return true
 }
 
+// embeddedIPv4 returns the IPv4 address an IPv6 address stands for, or a
+// itself. The local-use NAT64 prefix may embed the IPv4 address at any of
+// RFC 6052's positions; reading it as a /96 refuses the others, whose last
+// 32 bits are a zero suffix (0.0.0.0/8), which fails closed.
+func embeddedIPv4(a netip.Addr) netip.Addr {
+	if !a.Is6() || a.Is4In6() {
+		return a.Unmap()
+	}
+	b := a.As16()
+	last := netip.AddrFrom4([4]byte(b[12:16]))
+	switch {
+	case a == netip.IPv6Unspecified() || a == netip.IPv6Loopback():
+		return a
+	case v4Compatible.Contains(a), v4Translated.Contains(a), nat64.Contains(a), nat64Local.Contains(a):
+		return last
+	case sixToFour.Contains(a):
+		return netip.AddrFrom4([4]byte(b[2:6]))
+	}
+	return a
+}
+
 var (
-	nat64    = netip.MustParsePrefix("64:ff9b::/96")
-	reserved = []netip.Prefix{
+	// v4Compatible is the deprecated IPv4-compatible form (::127.0.0.1),
+	// which some stacks still route to the IPv4 address.
+	v4Compatible = netip.MustParsePrefix("::/96")
+	// v4Translated is SIIT's IPv4-translated form (::ffff:0:7f00:1).
+	v4Translated = netip.MustParsePrefix("::ffff:0:0:0/96")
+	nat64        = netip.MustParsePrefix("64:ff9b::/96")
+	nat64Local   = netip.MustParsePrefix("64:ff9b:1::/48")
+	sixToFour    = netip.MustParsePrefix("2002::/16")
+	reserved     = []netip.Prefix{
 		netip.MustParsePrefix("0.0.0.0/8"),
 		netip.MustParsePrefix("100.64.0.0/10"),
 		netip.MustParsePrefix("192.0.0.0/24"),
+		netip.MustParsePrefix("192.0.2.0/24"),
 		netip.MustParsePrefix("198.18.0.0/15"),
+		netip.MustParsePrefix("198.51.100.0/24"),
+		netip.MustParsePrefix("203.0.113.0/24"),
 		netip.MustParsePrefix("240.0.0.0/4"),
 		netip.MustParsePrefix("255.255.255.255/32"),
+		netip.MustParsePrefix("fec0::/10"),     // site-local, deprecated but still routed by some
+		netip.MustParsePrefix("100::/64"),      // discard-only
+		netip.MustParsePrefix("2001:db8::/32"), // documentation
 	}
 )
