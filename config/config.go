@@ -104,6 +104,10 @@ type Source struct {
 	Kind     string   `yaml:"kind"` // news (default) or editorial
 	Tags     []string `yaml:"tags"`
 	Schedule string   `yaml:"schedule"` // overrides the default schedule
+	// Private keeps the URL out of every public output (OPML, the
+	// republished feeds, the page); credentials and secret-looking query
+	// parameters are redacted from the others' URLs anyway.
+	Private bool `yaml:"private"`
 }
 
 // Topic is a topic the user defines by matching rules.

@@ -71,7 +71,7 @@ func TestLoad_Full(t *testing.T) {
 		Log: Log{Level: "debug", Format: "json"},
 		Sources: []Source{
 			{Name: "Example News", URL: "https://example.com/feed.xml", Kind: "news", Tags: []string{"world", "front page"}, Schedule: "0 * * * *"},
-			{Name: "Example Opinion", URL: "http://opinion.example.net/rss?section=editorials", Kind: "editorial", Tags: []string{"opinion"}, Schedule: "@every 2h"},
+			{Name: "Example Opinion", URL: "http://opinion.example.net/rss?section=editorials", Kind: "editorial", Tags: []string{"opinion"}, Schedule: "@every 2h", Private: true},
 		},
 		Topics: []Topic{
 			{Name: "Climate", Slug: "climate-change", Match: Match{

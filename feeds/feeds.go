@@ -35,6 +35,9 @@ type Source struct {
 	Kind     Kind     // news unless configured otherwise
 	Tags     []string // free-form labels from config.yaml
 	Schedule string   // cron spec; empty means the global schedule
+	// Private keeps URL out of every public output (OPML, feeds, page):
+	// for a URL whose secret is in its path, which redaction cannot find.
+	Private bool
 }
 
 // Slug is the URL-safe form of the source's name, used in feed paths.

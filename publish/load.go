@@ -452,8 +452,8 @@ func (p *preparer) entry(a feeds.Article, key string) *entry {
 		return e
 	}
 	var outletURL string
-	if src, ok := p.sources[a.Source]; ok {
-		outletURL = sanitize.Link(src.URL)
+	if src, ok := p.sources[a.Source]; ok && !src.Private {
+		outletURL = sanitize.RedactURL(src.URL)
 	}
 	if old, ok := p.prev[a.ID]; ok && key != "" && old.key == key && old.Outlet.URL == outletURL {
 		// Sanitizing is most of preparing: an unchanged article is reused,

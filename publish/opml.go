@@ -42,7 +42,12 @@ func (h *Handler) opml() ([]byte, error) {
 	doc := &opmlDoc{Version: "2.0", Title: h.opts.Title + " sources", Docs: "http://opml.org/spec2.opml"}
 	byKind := map[feeds.Kind][]opmlOutline{}
 	for _, s := range h.opts.Sources {
-		u := sanitize.Link(s.URL)
+		// A private source is listed by its republished feed, so that
+		// its URL never appears and a reader can still subscribe.
+		u := h.abs("sources/" + s.Slug() + ".atom")
+		if !s.Private {
+			u = sanitize.RedactURL(s.URL)
+		}
 		if u == "" {
 			continue
 		}

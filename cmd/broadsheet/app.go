@@ -242,7 +242,7 @@ func sources(cfg *config.Config) []feeds.Source {
 		if s.Kind == string(feeds.KindEditorial) {
 			kind = feeds.KindEditorial
 		}
-		out = append(out, feeds.Source{Name: s.Name, URL: s.URL, Kind: kind, Tags: s.Tags, Schedule: s.Schedule})
+		out = append(out, feeds.Source{Name: s.Name, URL: s.URL, Kind: kind, Tags: s.Tags, Schedule: s.Schedule, Private: s.Private})
 	}
 	return out
 }
