@@ -6,8 +6,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/sanitize"
+	"github.com/broadsheet/broadsheet/topics"
 )
 
 // Data is what the templates (digest.html, digest.txt and the subject)
@@ -40,7 +40,7 @@ type Data struct {
 	Topics      []Topic
 	TopicCount  int // topics, "Other stories" included
 	StoryCount  int
-	ItemCount   int // articles: a story carried by 3 outlets counts 3
+	ItemCount   int // items: a story carried by 3 outlets counts 3
 	OutletCount int // distinct outlets
 
 	Preheader      string // a line for the inbox preview: the first headlines
@@ -48,29 +48,34 @@ type Data struct {
 	SiteURL        string // server.base_url; empty if unset
 }
 
-// Topic is one section of a digest.
+// Topic is one section of a digest: a configured topic with the stories
+// in it, a story several outlets carry, or the other stories.
 type Topic struct {
 	Slug        string // empty for "Other stories"
 	Label       string
-	Kind        string // the Group's kind
+	Kind        string // configured, story or other (topics.Kind)
 	Stories     []Story
 	StoryCount  int
-	ItemCount   int
-	OutletCount int
+	ItemCount   int // the stories' items: a story carried by 3 outlets counts 3
+	OutletCount int // distinct outlets among them
 }
 
-// Story is one story, with the articles of each outlet that carried it. Its
-// Title, Link, Excerpt, Outlet and Time are those of its lead (newest)
-// article, Items[0].
+// Story is one story, with the article of each outlet that carried it.
+// Label is its representative headline, the title of Items[0] (the lead):
+// a template shows it once and the lead's outlet, time and excerpt under
+// it, then the other outlets' items with their own headlines. Title, Link,
+// Excerpt, Outlet, Time and Published are the lead's.
 type Story struct {
 	Number      int // 1, 2, … through the whole digest
+	Label       string
 	Title       string
 	Link        string
 	Excerpt     string
 	Outlet      string
 	Time        string
 	Published   time.Time
-	Items       []Item // every outlet's article, the lead first
+	Editorial   bool   // every item is an editorial or opinion piece: marked once
+	Items       []Item // one per outlet (or per link several outlets share), the lead first
 	More        []Item // Items but the lead
 	Outlets     []string
 	OutletCount int // "3 outlets on this story"
@@ -79,11 +84,13 @@ type Story struct {
 // Item is one article.
 type Item struct {
 	Title     string
-	Outlet    string // the source's name
-	Link      string // http(s) only; empty otherwise
-	Excerpt   string // at most sanitize.ExcerptRunes characters
+	Outlet    string   // the source's name
+	Also      []string // other outlets carrying the same link
+	Link      string   // http(s) only; empty otherwise
+	Excerpt   string   // at most sanitize.ExcerptRunes characters
 	Author    string
 	Kind      string    // news or editorial
+	Lang      string    // the feed's language (BCP 47), empty if unknown
 	Time      string    // "07:40", "Sun 18:05" or "2 Mar 18:05", in the digest's zone
 	Published time.Time // in the digest's zone
 }
@@ -91,9 +98,9 @@ type Item struct {
 // dateLayout is how Data.Date and {{date}} show the period.
 const dateLayout = "Monday 2 January 2006"
 
-// buildData turns a layout into what templates render. Articles missing
-// from arts (deleted since the layout was chosen) are left out.
-func buildData(title string, d Digest, l layout, arts map[string]feeds.Article, period, since, until time.Time, rcpt string) *Data {
+// buildData turns the groups recorded with a delivery into what templates
+// render.
+func buildData(title string, d Digest, gs []topics.Group, period, since, until time.Time, rcpt string) *Data {
 	loc := d.loc()
 	period = period.In(loc)
 	data := &Data{
@@ -108,35 +115,38 @@ func buildData(title string, d Digest, l layout, arts map[string]feeds.Article, 
 	outlets := map[string]bool{}
 	var heads []string
 	n := 0
-	for _, lt := range l.Topics {
-		t := Topic{Slug: lt.Slug, Label: lt.Label, Kind: lt.Kind}
+	for _, g := range gs {
+		t := Topic{Slug: g.Slug, Label: g.Label, Kind: string(g.Kind)}
+		if t.Label == "" {
+			t.Label = t.Slug
+		}
 		topicOutlets := map[string]bool{}
-		for _, ids := range lt.Stories {
-			var st Story
-			for _, id := range ids {
-				a, ok := arts[id]
-				if !ok {
-					continue
-				}
-				it := item(a, period)
-				st.Items = append(st.Items, it)
-				st.Outlets = append(st.Outlets, it.Outlet)
-				outlets[it.Outlet] = true
-				topicOutlets[it.Outlet] = true
-			}
-			if len(st.Items) == 0 {
+		for _, gs := range g.Stories {
+			if len(gs.Items) == 0 {
 				continue
+			}
+			var st Story
+			for _, x := range gs.Items {
+				it := item(x, period)
+				st.Items = append(st.Items, it)
+				for _, o := range append([]string{it.Outlet}, it.Also...) {
+					st.Outlets = append(st.Outlets, o)
+					outlets[o] = true
+					topicOutlets[o] = true
+				}
 			}
 			n++
 			lead := st.Items[0]
 			st.Number = n
+			st.Label = lead.Title
 			st.Title, st.Link, st.Excerpt, st.Outlet, st.Time, st.Published = lead.Title, lead.Link, lead.Excerpt, lead.Outlet, lead.Time, lead.Published
+			st.Editorial = gs.Editorial()
 			st.More = st.Items[1:]
-			st.OutletCount = len(st.Items)
+			st.OutletCount = len(st.Outlets)
 			t.Stories = append(t.Stories, st)
-			t.ItemCount += len(st.Items)
+			t.ItemCount += st.OutletCount
 			if len(heads) < 3 {
-				heads = append(heads, st.Title)
+				heads = append(heads, st.Label)
 			}
 		}
 		if len(t.Stories) == 0 {
@@ -148,29 +158,39 @@ func buildData(title string, d Digest, l layout, arts map[string]feeds.Article, 
 		data.StoryCount += t.StoryCount
 		data.ItemCount += t.ItemCount
 	}
+	// The other stories alone are simply the latest.
+	if len(data.Topics) == 1 && data.Topics[0].Kind == string(topics.KindOther) {
+		data.Topics[0].Label = "Latest"
+	}
 	data.TopicCount = len(data.Topics)
 	data.OutletCount = len(outlets)
 	data.Preheader = truncate(140, strings.Join(heads, " · "))
 	return data
 }
 
-func item(a feeds.Article, period time.Time) Item {
-	pub := a.Published.In(period.Location())
-	title := sanitize.Line(a.Title, sanitize.TitleRunes)
+func item(x topics.Item, period time.Time) Item {
+	pub := x.Published.In(period.Location())
+	title := sanitize.Line(x.Title, sanitize.TitleRunes)
 	if title == "" {
 		title = "(untitled)"
 	}
-	ex := sanitize.Line(a.Excerpt, sanitize.ExcerptRunes)
+	ex := sanitize.Line(x.Excerpt, sanitize.ExcerptRunes)
 	if ex == title {
 		ex = ""
 	}
+	var also []string
+	for _, o := range x.Also {
+		also = append(also, sanitize.Line(o, sanitize.NameRunes))
+	}
 	return Item{
 		Title:     title,
-		Outlet:    sanitize.Line(a.Source, sanitize.NameRunes),
-		Link:      sanitize.Link(a.Link),
+		Outlet:    sanitize.Line(x.Source, sanitize.NameRunes),
+		Also:      also,
+		Link:      sanitize.Link(x.Link),
 		Excerpt:   ex,
-		Author:    sanitize.Line(a.Author, sanitize.NameRunes),
-		Kind:      string(a.Kind),
+		Author:    sanitize.Line(x.Author, sanitize.NameRunes),
+		Kind:      string(x.Kind),
+		Lang:      x.Language,
 		Time:      itemTime(pub, period),
 		Published: pub,
 	}

@@ -7,9 +7,9 @@
 // A recipient's digest holds the articles first seen by broadsheet since
 // that recipient's previous digest was chosen (the first time: the last
 // FirstWindow, 24 hours), leaving out those published before now − MaxAge,
-// filtered by source, kind and topic, grouped by topic, with a story carried
-// by several outlets (the same feeds.Article.StoryKey) shown once with each
-// outlet. Templates (package templates, overridable from a folder) render
+// filtered by source, kind and topic: the read model's groups (Grouper,
+// the query the page shares), each story once with each outlet's item.
+// Templates (package templates, overridable from a folder) render
 // it as a subject, a plain-text part and an HTML part.
 //
 // # Periods
@@ -26,11 +26,11 @@
 //
 // A run first plans: for every subscribed recipient it records a delivery
 // keyed by (digest, recipient, period) in state pending, holding the chosen
-// article ids and their layout, the window they came from and a Message-ID
+// groups with their items' text (the layout), the window they came from and a Message-ID
 // derived from the key. The store's unique key makes this happen once.
 // Then it delivers: it claims one due delivery at a time (pending, retry
 // that is due, or sending whose lease expired) with a lease, renders it from
-// the recorded ids, hands it to the Mailer, and records the outcome: sent;
+// the recorded layout alone, so that an edit in between changes nothing, hands it to the Mailer, and records the outcome: sent;
 // retry (a temporary failure: 4xx reply, refused or dropped connection,
 // timeout), retried with backoff up to MaxAttempts within the run and then
 // left for a later run, until GiveUp has passed; or failed (a 5xx reply),
@@ -70,6 +70,7 @@ import (
 
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/store"
+	"github.com/broadsheet/broadsheet/topics"
 )
 
 // Digest is one configured digest, as plain values.
@@ -97,7 +98,7 @@ type Digest struct {
 const DefaultMaxAge = 7 * 24 * time.Hour
 
 // AllTopics in Digest.Topics selects every topic.
-const AllTopics = "all"
+const AllTopics = topics.AllTopics
 
 func (d Digest) maxAge() time.Duration {
 	if d.MaxAge > 0 {
@@ -119,18 +120,10 @@ type Store interface {
 	store.DigestStore
 }
 
-// Grouper groups articles into topics. Groups come in the order a digest
-// shows them; an article may be in several, and is shown in the first.
+// Grouper answers the read model's one query (assign.Assigner.Groups):
+// the groups of the articles q selects, in the order a digest shows them.
 type Grouper interface {
-	Groups(ctx context.Context, articleIDs []string) ([]Group, error)
-}
-
-// Group is one topic's share of a set of articles.
-type Group struct {
-	Slug       string // as in Digest.Topics
-	Label      string // shown as the topic's heading
-	Kind       string // free-form, e.g. "configured" or "story"; given to templates
-	ArticleIDs []string
+	Groups(ctx context.Context, q topics.Query) ([]topics.Group, error)
 }
 
 // Options tunes a Service. Zero values take the defaults given.
@@ -190,7 +183,8 @@ type Service struct {
 }
 
 // New returns a Service over st that sends through m, renders with t and
-// groups with g (nil: no topics, one section). m may be nil for a Service
+// groups with g (nil: the read model without stored topics, stories by
+// shared links only). m may be nil for a Service
 // that only previews and unsubscribes; t nil uses the default templates.
 func New(st Store, m Mailer, t *Templates, g Grouper, o Options) (*Service, error) {
 	if t == nil {
@@ -253,6 +247,9 @@ func New(st Store, m Mailer, t *Templates, g Grouper, o Options) (*Service, erro
 	}
 	if len(o.Secret) > 0 {
 		o.Secret = append([]byte(nil), o.Secret...)
+	}
+	if g == nil {
+		g = ungrouped{st}
 	}
 	return &Service{st: st, mailer: m, tmpl: t, groups: g, o: o, from: from, key: o.Secret}, nil
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/store"
+	"github.com/broadsheet/broadsheet/topics"
 )
 
 // seoul is the zone of the fixtures' digest.
@@ -151,31 +153,42 @@ func permErr(code int) error {
 	return &SendError{Temporary: false, Code: code, Err: fmt.Errorf("%d no such user", code)}
 }
 
-// fakeGroups assigns topics by a fixed map of article id → slugs, in the
-// order of topics.
+// fakeGroups is the read model (topics.Build) over the env's store, with
+// fixed memberships: article id → slugs of topics, configured ones (in
+// the order of topics) and stored stories, as the clusterer would have
+// found them.
 type fakeGroups struct {
-	topics []Group // ArticleIDs filled from of
+	topics []topics.Topic
 	of     map[string][]string
 	err    error
+	st     Store // set by newEnv
 }
 
-func (g fakeGroups) Groups(ctx context.Context, ids []string) ([]Group, error) {
+func (g *fakeGroups) Groups(ctx context.Context, q topics.Query) ([]topics.Group, error) {
 	if g.err != nil {
 		return nil, g.err
 	}
-	var out []Group
+	arts, err := g.st.Articles(ctx, store.ArticleFilter{})
+	if err != nil {
+		return nil, err
+	}
+	var members []topics.Members
 	for _, t := range g.topics {
-		t.ArticleIDs = nil
-		for _, id := range ids {
-			if slices.Contains(g.of[id], t.Slug) {
-				t.ArticleIDs = append(t.ArticleIDs, id)
+		m := topics.Members{Topic: t}
+		for _, a := range arts {
+			if slices.Contains(g.of[a.ID], t.Slug) {
+				m.ArticleIDs = append(m.ArticleIDs, a.ID)
 			}
 		}
-		if len(t.ArticleIDs) > 0 {
-			out = append(out, t)
+		members = append(members, m)
+	}
+	var conf []topics.Topic
+	for _, t := range g.topics {
+		if t.Kind == topics.KindConfigured {
+			conf = append(conf, t)
 		}
 	}
-	return out, nil
+	return topics.Build(arts, members, conf, q), nil
 }
 
 // env is a Service over a memStore, a fakeMailer and a clock.
@@ -200,6 +213,9 @@ func newEnv(t *testing.T, o Options, g Grouper, arts ...feeds.Article) *env {
 	}
 	if o.Secret == nil {
 		o.Secret = []byte("test secret")
+	}
+	if fg, ok := g.(*fakeGroups); ok {
+		fg.st = e.st
 	}
 	svc, err := New(e.st, e.m, nil, g, o)
 	if err != nil {

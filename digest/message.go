@@ -12,6 +12,7 @@ import (
 
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/store"
+	"github.com/broadsheet/broadsheet/topics"
 )
 
 // Preview renders d for one recipient (to, or the first of d.To if empty)
@@ -34,7 +35,7 @@ func (s *Service) Preview(ctx context.Context, d Digest, to string) (*Message, e
 	if !cur.CoveredUntil.IsZero() {
 		since = cur.CoveredUntil
 	}
-	l, arts, err := s.choose(ctx, d, since, now, now)
+	l, err := s.choose(ctx, d, since, now, now)
 	if err != nil {
 		return nil, err
 	}
@@ -43,52 +44,43 @@ func (s *Service) Preview(ctx context.Context, d Digest, to string) (*Message, e
 		SeenSince:   since, SeenBefore: now, Created: now,
 		MessageID: s.messageID(d.Name, r.addr, now),
 	}
-	return s.compose(ctx, d, del, l, arts, r.display)
+	return s.compose(ctx, d, del, l.Groups, r.display)
 }
 
-// loaded is a layout with its articles, shared by the deliveries of a run
-// that have the same layout (usually all of them).
-type loaded struct {
-	l    layout
-	arts map[string]feeds.Article
-}
-
-// render rebuilds a planned delivery's message from its recorded layout;
-// cache, if not nil, keeps loaded layouts for the next deliveries.
-func (s *Service) render(ctx context.Context, d Digest, del store.Delivery, display string, cache map[string]*loaded) (*Message, error) {
-	ld := cache[del.Layout]
-	if ld == nil {
+// render rebuilds a planned delivery's message from its recorded layout
+// alone (but for a legacy layout, see legacyGroups); cache, if not nil,
+// keeps decoded layouts for the next deliveries of a run, which mostly
+// share one.
+func (s *Service) render(ctx context.Context, d Digest, del store.Delivery, display string, cache map[string][]topics.Group) (*Message, error) {
+	gs, ok := cache[del.Layout]
+	if !ok {
 		l, err := decodeLayout(del.Layout)
 		if err != nil {
 			return nil, err
 		}
-		ld = &loaded{l: l, arts: map[string]feeds.Article{}}
-		if ids := l.ids(); len(ids) > 0 {
-			as, err := s.st.Articles(ctx, store.ArticleFilter{IDs: ids})
-			if err != nil {
-				return nil, fmt.Errorf("digest %q: load articles: %w", d.Name, err)
-			}
-			for _, a := range as {
-				ld.arts[a.ID] = a
+		gs = l.Groups
+		if len(l.Topics) > 0 {
+			if gs, err = s.legacyGroups(ctx, l); err != nil {
+				return nil, fmt.Errorf("digest %q: %w", d.Name, err)
 			}
 		}
 		if cache != nil {
 			if len(cache) > 16 {
 				clear(cache)
 			}
-			cache[del.Layout] = ld
+			cache[del.Layout] = gs
 		}
 	}
-	return s.compose(ctx, d, del, ld.l, ld.arts, display)
+	return s.compose(ctx, d, del, gs, display)
 }
 
 // compose renders the templates and sets the headers.
-func (s *Service) compose(ctx context.Context, d Digest, del store.Delivery, l layout, arts map[string]feeds.Article, display string) (*Message, error) {
+func (s *Service) compose(ctx context.Context, d Digest, del store.Delivery, gs []topics.Group, display string) (*Message, error) {
 	unsubURL, err := s.unsubscribeURL(ctx, d.Name, del.Recipient)
 	if err != nil {
 		return nil, err
 	}
-	data := buildData(s.o.Title, d, l, arts, del.Period, del.SeenSince, del.SeenBefore, del.Recipient)
+	data := buildData(s.o.Title, d, gs, del.Period, del.SeenSince, del.SeenBefore, del.Recipient)
 	data.UnsubscribeURL = unsubURL
 	data.SiteURL = s.o.BaseURL
 	set := d.Template

@@ -10,21 +10,19 @@ import (
 	"time"
 
 	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/topics"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fixture is a morning's editorials: a story three outlets carry, two
 // configured topics, stories in none, and the hostile bits feeds send.
-func fixture() ([]feeds.Article, fakeGroups) {
+func fixture() ([]feeds.Article, *fakeGroups) {
 	h := func(hours float64) time.Time { return t0.Add(-time.Duration(hours * float64(time.Hour))) }
 	missile := []feeds.Article{
 		art("The Korea Herald", "[Editorial] Pyongyang's missile test tests Seoul's patience", h(2), h(3)),
 		art("The Hankyoreh", "[Editorial] After the launch, talk is still the only way", h(5), h(6)),
 		art("The Japan Times Opinion", "North Korea's latest launch demands a united response", h(9), h(10.5)),
-	}
-	for i := range missile {
-		missile[i].StoryKey = "story-missile"
 	}
 	missile[0].Excerpt = "The launch on Sunday morning was the third this month. It should not end a dialogue that has barely begun; " +
 		"both Seoul and Washington have more to gain from patient diplomacy than from another round of sanctions, " +
@@ -38,19 +36,20 @@ func fixture() ([]feeds.Article, fakeGroups) {
 	bad.Excerpt = ""
 	old := art("The Guardian Opinion", "Published long ago, seen just now", h(3), h(24*30))
 	arts := append(missile, climate, seoulHeat, other, bad, old)
-	g := fakeGroups{
-		topics: []Group{
-			{Slug: "korean-peninsula", Label: "Korean Peninsula", Kind: "configured"},
-			{Slug: "climate", Label: "Climate", Kind: "configured"},
+	g := &fakeGroups{
+		topics: []topics.Topic{
+			{Slug: "korean-peninsula", Label: "Korean Peninsula", Kind: topics.KindConfigured},
+			{Slug: "climate", Label: "Climate", Kind: topics.KindConfigured},
+			{Slug: "pyongyang-missile-test", Label: missile[0].Title, Kind: topics.KindStory},
 		},
 		of: map[string][]string{
-			missile[0].ID:  {"korean-peninsula"},
-			missile[2].ID:  {"korean-peninsula"},
+			missile[0].ID:  {"korean-peninsula", "pyongyang-missile-test"},
+			missile[2].ID:  {"korean-peninsula", "pyongyang-missile-test"},
 			climate.ID:     {"climate"},
 			seoulHeat.ID:   {"climate", "korean-peninsula"},
 			other.ID:       nil,
 			old.ID:         {"climate"},
-			missile[1].ID:  {"korean-peninsula"},
+			missile[1].ID:  {"korean-peninsula", "pyongyang-missile-test"},
 			"not-selected": {"climate"},
 		},
 	}
@@ -195,43 +194,50 @@ func TestService_Send_Content(t *testing.T) {
 	})
 }
 
-func TestArrange(t *testing.T) {
+func TestService_Choose(t *testing.T) {
 	h := func(x float64) time.Time { return t0.Add(-time.Duration(x * float64(time.Hour))) }
 	a1 := art("A", "one", h(1), h(1))
 	a2 := art("B", "two", h(2), h(2))
 	a3 := art("C", "three", h(3), h(3))
 	a4 := art("A", "four", h(4), h(4))
-	a2.StoryKey, a3.StoryKey = "s", "s"
 	a5 := art("B", "five", h(0.5), h(0.5)) // same source as a2, same story: one per outlet
-	a5.StoryKey = "s"
-	groups := []Group{{Slug: "x", Label: "X", ArticleIDs: []string{a4.ID}}, {Slug: "y", Label: "Y", ArticleIDs: []string{a3.ID, a1.ID}}}
-	all := []feeds.Article{a1, a2, a3, a4, a5}
+	// wire carries one's link: one item, with D as another outlet.
+	wire := art("D", "one, as D ran it", h(1.5), h(1.5))
+	wire.Link, wire.StoryKey, a1.StoryKey = a1.Link, a1.Link, a1.Link
+	old := art("C", "seen before the window", h(30), h(30))
+	conf := []topics.Topic{{Slug: "x", Label: "X", Kind: topics.KindConfigured}, {Slug: "y", Label: "Y", Kind: topics.KindConfigured}, {Slug: "s", Kind: topics.KindStory}}
+	of := map[string][]string{a4.ID: {"x"}, a3.ID: {"y", "s"}, a2.ID: {"s"}, a5.ID: {"s"}, a1.ID: {"y"}, old.ID: {"x"}}
 	for _, tc := range []struct {
-		name   string
-		d      Digest
-		groups []Group
-		want   string // topic:[story ids joined by +] …
+		name string
+		d    Digest
+		g    Grouper
+		want string // topic:[story titles joined by +] …
 	}{
-		{"NoGroups", Digest{}, nil, "Latest:[five+three] [one] [four]"},
-		{"Groups", Digest{}, groups, "X:[four] Y:[five+three] [one]"},
-		{"TopicFilter", Digest{Topics: []string{"x"}}, groups, "X:[four]"},
-		{"AllKeyword", Digest{Topics: []string{"all"}}, groups, "X:[four] Y:[five+three] [one]"},
-		{"MaxItemsKeepsBest", Digest{MaxItems: 2}, groups, "Y:[five+three] [one]"},
-		{"Ungrouped", Digest{}, groups[:1], "X:[four] Other stories:[five+three] [one]"},
+		// Without stored stories, only the shared link makes a story.
+		{"NoGroups", Digest{}, nil, "one, as D ran it:[one, as D ran it] Other stories:[five] [two] [three] [four]"},
+		// The label's item first (no stored label: the first published,
+		// three), then the outlets' newest; two's outlet is five's.
+		// y matched one, which D's copy of the link stands for.
+		{"Groups", Digest{}, &fakeGroups{topics: conf, of: of}, "X:[four] Y:[three+five] [one, as D ran it]"},
+		{"TopicFilter", Digest{Topics: []string{"x"}}, &fakeGroups{topics: conf, of: of}, "X:[four]"},
+		{"AllKeyword", Digest{Topics: []string{"all"}}, &fakeGroups{topics: conf, of: of}, "X:[four] Y:[three+five] [one, as D ran it]"},
+		{"MaxItemsKeepsBest", Digest{MaxItems: 1}, &fakeGroups{topics: conf, of: of}, "Y:[three+five]"},
+		{"StoryOfItsOwn", Digest{}, &fakeGroups{topics: []topics.Topic{conf[0], conf[2]}, of: of}, "X:[four] three:[three+five] one, as D ran it:[one, as D ran it]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l, used := arrange(tc.d, all, tc.groups)
-			title := map[string]string{}
-			for _, a := range all {
-				title[a.ID] = a.Title
+			e := newEnv(t, Options{}, tc.g, a1, a2, a3, a4, a5, wire, old)
+			l, err := e.svc.choose(e.ctx, tc.d, h(24), t0, t0)
+			if err != nil {
+				t.Fatal(err)
 			}
+			data := buildData("t", tc.d, l.Groups, t0, h(24), t0, "r@example.com")
 			var parts []string
-			for _, tp := range l.Topics {
+			for _, tp := range data.Topics {
 				var ss []string
 				for _, s := range tp.Stories {
 					var ts []string
-					for _, id := range s {
-						ts = append(ts, title[id])
+					for _, it := range s.Items {
+						ts = append(ts, it.Title)
 					}
 					ss = append(ss, "["+strings.Join(ts, "+")+"]")
 				}
@@ -239,9 +245,6 @@ func TestArrange(t *testing.T) {
 			}
 			if got := strings.Join(parts, " "); got != tc.want {
 				t.Errorf("got %s, want %s", got, tc.want)
-			}
-			if len(used) != len(l.ids()) {
-				t.Errorf("used %d articles, layout has %d", len(used), len(l.ids()))
 			}
 		})
 	}

@@ -4,32 +4,43 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"sort"
 	"time"
 
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/store"
+	"github.com/broadsheet/broadsheet/topics"
 )
 
-// layout is how one delivery arranges its articles: topics in order, each
-// with its stories, each story the ids of its articles, lead first. It is
-// chosen once, when the delivery is planned, and stored with it (as JSON in
-// store.Delivery.Layout) so that every attempt sends the same digest.
+// layout is what one delivery shows: the groups the read model answered
+// when the delivery was planned, with their items' text as it was then. It
+// is stored with the delivery (as JSON in store.Delivery.Layout) and
+// rendered from alone, so that every attempt sends the same digest even if
+// an article is edited or deleted in between.
 type layout struct {
-	Topics []layoutTopic `json:"topics"`
+	Groups []topics.Group `json:"groups,omitempty"`
+	// Topics is the layout of a delivery planned by a broadsheet before
+	// groups were recorded: article ids only, which render reads again
+	// (see legacyGroups). It is never written.
+	Topics []legacyTopic `json:"topics,omitempty"`
 }
 
-type layoutTopic struct {
+type legacyTopic struct {
 	Slug    string     `json:"slug,omitempty"`
 	Label   string     `json:"label"`
 	Kind    string     `json:"kind,omitempty"`
 	Stories [][]string `json:"stories"`
 }
 
-// ids lists the layout's articles in order.
+// ids lists the layout's articles in order: those it shows.
 func (l layout) ids() []string {
 	var out []string
+	for _, g := range l.Groups {
+		for _, s := range g.Stories {
+			for _, it := range s.Items {
+				out = append(out, it.ID)
+			}
+		}
+	}
 	for _, t := range l.Topics {
 		for _, s := range t.Stories {
 			out = append(out, s...)
@@ -56,145 +67,94 @@ func decodeLayout(s string) (layout, error) {
 	return l, nil
 }
 
-// story is one story of a selection: its articles, one per outlet, newest
-// first (the first is the lead).
-type story struct {
-	arts  []feeds.Article
-	topic int // index into the groups, -1 for none
+// query is the read-model query of d's articles first seen in
+// [since, until), planned at now: the page's query, with the digest's
+// filters, each story once and the best d.MaxItems stories.
+func query(d Digest, since, until, now time.Time) topics.Query {
+	return topics.Query{
+		PublishedSince: now.Add(-d.maxAge()),
+		SeenSince:      since,
+		SeenBefore:     until,
+		Sources:        d.Sources,
+		Kinds:          d.Kinds,
+		Topics:         d.Topics,
+		Distinct:       true,
+		MaxStories:     d.MaxItems,
+	}
 }
 
-func (s *story) lead() feeds.Article { return s.arts[0] }
+// choose asks the read model for d's groups of the articles first seen in
+// [since, until), planned at now.
+func (s *Service) choose(ctx context.Context, d Digest, since, until, now time.Time) (layout, error) {
+	gs, err := s.groups.Groups(ctx, query(d, since, until, now))
+	if err != nil {
+		return layout{}, fmt.Errorf("digest %q: group articles: %w", d.Name, err)
+	}
+	// A digest shows one item per outlet; the outlets' other items on a
+	// story are for its page.
+	for i := range gs {
+		for j := range gs[i].Stories {
+			gs[i].Stories[j].More = nil
+		}
+	}
+	return layout{Groups: gs}, nil
+}
 
-// choose selects d's articles first seen in [since, until) and arranges
-// them. It returns the layout and the articles it uses, by id.
-func (s *Service) choose(ctx context.Context, d Digest, since, until, now time.Time) (layout, map[string]feeds.Article, error) {
+// ungrouped is the Grouper of a Service given none: the read model with
+// no stored topics, stories found by shared links only.
+type ungrouped struct{ st Store }
+
+func (u ungrouped) Groups(ctx context.Context, q topics.Query) ([]topics.Group, error) {
 	// An empty list means no filter here; to the store it would mean
 	// nothing at all.
-	f := store.ArticleFilter{PublishedSince: now.Add(-d.maxAge()), SeenSince: since, SeenBefore: until}
-	if len(d.Sources) > 0 {
-		f.Sources = d.Sources
+	f := store.ArticleFilter{PublishedSince: q.PublishedSince, SeenSince: q.SeenSince, SeenBefore: q.SeenBefore}
+	if len(q.Sources) > 0 {
+		f.Sources = q.Sources
 	}
-	if len(d.Kinds) > 0 {
-		f.Kinds = d.Kinds
+	if len(q.Kinds) > 0 {
+		f.Kinds = q.Kinds
 	}
-	arts, err := s.st.Articles(ctx, f)
+	arts, err := u.st.Articles(ctx, f)
 	if err != nil {
-		return layout{}, nil, fmt.Errorf("digest %q: select articles: %w", d.Name, err)
+		return nil, err
 	}
-	var groups []Group
-	if s.groups != nil && len(arts) > 0 {
-		ids := make([]string, len(arts))
-		for i, a := range arts {
-			ids[i] = a.ID
-		}
-		if groups, err = s.groups.Groups(ctx, ids); err != nil {
-			return layout{}, nil, fmt.Errorf("digest %q: group articles: %w", d.Name, err)
-		}
-	}
-	l, used := arrange(d, arts, groups)
-	return l, used, nil
+	return topics.Build(arts, nil, nil, q), nil
 }
 
-// arrange groups arts (newest published first) into stories and topics,
-// keeps the topics d asks for and the best d.MaxItems stories, and orders
-// them: topics as groups orders them, stories by number of outlets, then
-// newest first. Stories in no group go last, under "Other stories".
-func arrange(d Digest, arts []feeds.Article, groups []Group) (layout, map[string]feeds.Article) {
-	// Newest first, whatever order the store used, so that leads and ties
-	// are deterministic.
-	arts = slices.Clone(arts)
-	sort.SliceStable(arts, func(i, j int) bool { return newer(arts[i], arts[j]) })
-
-	var stories []*story
-	byKey := map[string]*story{}
-	byID := map[string]*story{}
-	for _, a := range arts {
-		key := a.StoryKey
-		if key == "" {
-			key = "id:" + a.ID
-		}
-		st := byKey[key]
-		if st == nil {
-			st = &story{topic: -1}
-			byKey[key] = st
-			stories = append(stories, st)
-		}
-		// One article per outlet: a source's newest on the story.
-		if slices.ContainsFunc(st.arts, func(b feeds.Article) bool { return b.Source == a.Source }) {
-			continue
-		}
-		st.arts = append(st.arts, a)
-		byID[a.ID] = st
+// legacyGroups turns a legacy layout into groups, from the articles as
+// stored now; articles deleted since are left out.
+func (s *Service) legacyGroups(ctx context.Context, l layout) ([]topics.Group, error) {
+	ids := l.ids()
+	if len(ids) == 0 {
+		return nil, nil
 	}
-	for gi, g := range groups {
-		for _, id := range g.ArticleIDs {
-			if st := byID[id]; st != nil && st.topic < 0 {
-				st.topic = gi
+	as, err := s.st.Articles(ctx, store.ArticleFilter{IDs: ids})
+	if err != nil {
+		return nil, fmt.Errorf("load articles: %w", err)
+	}
+	arts := make(map[string]feeds.Article, len(as))
+	for _, a := range as {
+		arts[a.ID] = a
+	}
+	var out []topics.Group
+	for _, t := range l.Topics {
+		g := topics.Group{Topic: topics.Topic{Slug: t.Slug, Label: t.Label, Kind: topics.Kind(t.Kind)}}
+		if t.Slug == "" {
+			g.Kind = topics.KindOther
+		}
+		for _, ids := range t.Stories {
+			var st topics.Story
+			for _, id := range ids {
+				if a, ok := arts[id]; ok {
+					st.Items = append(st.Items, topics.ItemOf(a))
+				}
+			}
+			if len(st.Items) > 0 {
+				st.Label = st.Items[0].Title
+				g.Stories = append(g.Stories, st)
 			}
 		}
+		out = append(out, g)
 	}
-
-	all := len(d.Topics) == 0 || slices.Contains(d.Topics, AllTopics)
-	var kept []*story
-	for _, st := range stories {
-		if all || (st.topic >= 0 && slices.Contains(d.Topics, groups[st.topic].Slug)) {
-			kept = append(kept, st)
-		}
-	}
-	sort.SliceStable(kept, func(i, j int) bool { return better(kept[i], kept[j]) })
-	if d.MaxItems > 0 && len(kept) > d.MaxItems {
-		kept = kept[:d.MaxItems]
-	}
-
-	// Topics in the groups' order, then the stories in no group.
-	byTopic := map[int][]*story{}
-	for _, st := range kept {
-		byTopic[st.topic] = append(byTopic[st.topic], st)
-	}
-	var l layout
-	used := map[string]feeds.Article{}
-	add := func(t layoutTopic, sts []*story) {
-		for _, st := range sts {
-			ids := make([]string, len(st.arts))
-			for i, a := range st.arts {
-				ids[i] = a.ID
-				used[a.ID] = a
-			}
-			t.Stories = append(t.Stories, ids)
-		}
-		l.Topics = append(l.Topics, t)
-	}
-	for gi, g := range groups {
-		if sts := byTopic[gi]; len(sts) > 0 {
-			label := g.Label
-			if label == "" {
-				label = g.Slug
-			}
-			add(layoutTopic{Slug: g.Slug, Label: label, Kind: g.Kind}, sts)
-		}
-	}
-	if sts := byTopic[-1]; len(sts) > 0 {
-		label := "Other stories"
-		if len(l.Topics) == 0 {
-			label = "Latest"
-		}
-		add(layoutTopic{Label: label}, sts)
-	}
-	return l, used
-}
-
-// newer orders articles newest published first, then by id.
-func newer(a, b feeds.Article) bool {
-	if !a.Published.Equal(b.Published) {
-		return a.Published.After(b.Published)
-	}
-	return a.ID < b.ID
-}
-
-// better ranks stories: more outlets first, then the newer lead.
-func better(a, b *story) bool {
-	if len(a.arts) != len(b.arts) {
-		return len(a.arts) > len(b.arts)
-	}
-	return newer(a.lead(), b.lead())
+	return out, nil
 }

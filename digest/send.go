@@ -8,6 +8,7 @@ import (
 
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/store"
+	"github.com/broadsheet/broadsheet/topics"
 )
 
 // Report says what one run of a digest did.
@@ -143,7 +144,7 @@ func (s *Service) plan(ctx context.Context, d Digest, period time.Time, rep *Rep
 		}
 		c, ok := chosen[since.UnixMilli()]
 		if !ok {
-			l, _, err := s.choose(ctx, d, since, until, now)
+			l, err := s.choose(ctx, d, since, until, now)
 			if err != nil {
 				return err
 			}
@@ -238,7 +239,7 @@ func (s *Service) deliver(ctx context.Context, d Digest, rep *Report) (err error
 		return err
 	}
 	r := &run{s: s, d: d, rep: rep, tries: map[store.DeliveryKey]int{}, index: map[store.DeliveryKey]int{},
-		handed: map[store.DeliveryKey]bool{}, layouts: map[string]*loaded{}}
+		handed: map[store.DeliveryKey]bool{}, layouts: map[string][]topics.Group{}}
 	defer func() {
 		if r.conn != nil {
 			if cerr := r.conn.Close(); cerr != nil {
@@ -307,8 +308,8 @@ type run struct {
 	tries  map[store.DeliveryKey]int  // attempts in this run
 	index  map[store.DeliveryKey]int  // into rep.Results
 	handed map[store.DeliveryKey]bool // accepted by the mailer in this run
-	// layouts caches loaded layouts: a run's deliveries mostly share one.
-	layouts map[string]*loaded
+	// layouts caches decoded layouts: a run's deliveries mostly share one.
+	layouts map[string][]topics.Group
 }
 
 // send hands one claimed delivery to the mailer and records the outcome.

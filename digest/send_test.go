@@ -332,7 +332,7 @@ func TestService_Send(t *testing.T) {
 		}
 	})
 	t.Run("GrouperError", func(t *testing.T) {
-		e := newEnv(t, Options{}, fakeGroups{err: errBoom}, art("S", "one", h(1), h(1)))
+		e := newEnv(t, Options{}, &fakeGroups{err: errBoom}, art("S", "one", h(1), h(1)))
 		if _, err := e.svc.Send(e.ctx, twoReaders(), t0); !errors.Is(err, errBoom) {
 			t.Errorf("error %v, want the grouper's", err)
 		}

@@ -90,6 +90,9 @@ type Story struct {
 	// More are the outlets' other items on the story, newest first: in
 	// the story's feed and page, not in its block.
 	More []Item `json:"more,omitempty"`
+	// ids are all the story's articles, those folded into an item's Also
+	// included: a configured topic matching any of them holds the story.
+	ids []string
 }
 
 // Outlets is how many outlets cover the story.
@@ -203,11 +206,8 @@ func Build(arts []feeds.Article, members []Members, configured []Topic, q Query)
 	stories := formStories(arts, storyOf, labels)
 	byArticle := map[string]int{}
 	for i, s := range stories {
-		for _, it := range s.Items {
-			byArticle[it.ID] = i
-		}
-		for _, it := range s.More {
-			byArticle[it.ID] = i
+		for _, id := range s.ids {
+			byArticle[id] = i
 		}
 	}
 
@@ -394,6 +394,9 @@ func formStories(arts []feeds.Article, storyOf, labels map[string]string) []Stor
 func newStory(slug, label string, arts []feeds.Article) Story {
 	slices.SortFunc(arts, func(a, b feeds.Article) int { return newerItem(ItemOf(a), ItemOf(b)) })
 	var s Story
+	for _, a := range arts {
+		s.ids = append(s.ids, a.ID)
+	}
 	taken := map[string]bool{}
 	var shown []feeds.Article
 	for _, a := range arts {

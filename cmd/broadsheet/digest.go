@@ -37,9 +37,8 @@ type digests struct {
 }
 
 // newDigests builds the digest Service from cfg over st: SMTP when cfg has
-// an smtp: section, else the outbox folder. groups arranges articles by
-// topic; nil shows one section. (The integrator passes the topics
-// adapter.)
+// an smtp: section, else the outbox folder. groups is the read model
+// (the Assigner, as for the page); nil groups by shared links only.
 func newDigests(cfg *config.Config, st store.Store, groups digest.Grouper, owner string, now func() time.Time, log *slog.Logger) (*digests, error) {
 	tmpl, err := digest.LoadTemplates(cfg.Templates)
 	if err != nil {
@@ -319,7 +318,7 @@ func (m *Main) cmdDigest(ctx context.Context, _ *flag.FlagSet, args []string) er
 			return err
 		}
 	}
-	d, err := newDigests(cfg, a.store, newDigestGroups(a.store, a.topics), a.owner, m.Now, a.log)
+	d, err := newDigests(cfg, a.store, a.topics, a.owner, m.Now, a.log)
 	if err != nil {
 		return err
 	}

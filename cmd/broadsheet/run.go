@@ -140,7 +140,7 @@ func (a *app) applySources(ctx context.Context, cfg *config.Config) error {
 
 // applyDigests builds the digests of cfg and schedules them.
 func (a *app) applyDigests(cfg *config.Config) error {
-	d, err := newDigests(cfg, a.store, newDigestGroups(a.store, a.topics), a.owner, a.now, a.log)
+	d, err := newDigests(cfg, a.store, a.topics, a.owner, a.now, a.log)
 	if err != nil {
 		return err
 	}

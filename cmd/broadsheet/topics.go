@@ -14,15 +14,10 @@ import (
 
 	"github.com/broadsheet/broadsheet/assign"
 	"github.com/broadsheet/broadsheet/config"
-	"github.com/broadsheet/broadsheet/digest"
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/store"
 	"github.com/broadsheet/broadsheet/topics"
 )
-
-// storyOutlets is how many outlets a story needs to be shown as one: a
-// story a single outlet carries is just its articles.
-const storyOutlets = 2
 
 // topicRules converts the configured topics.
 func topicRules(cfg *config.Config) []topics.Rule {
@@ -89,53 +84,6 @@ func (a *app) assignTopics(ctx context.Context) error {
 	return nil
 }
 
-// digestGroups is the digest's Grouper over the stored topics.
-type digestGroups struct {
-	st         store.TopicStore
-	configured func() []topics.Topic
-}
-
-// newDigestGroups returns the digest's Grouper over st, with a's
-// configured topics.
-func newDigestGroups(st store.TopicStore, a *assign.Assigner) *digestGroups {
-	return &digestGroups{st: st, configured: a.ConfiguredTopics}
-}
-
-// Groups returns the configured topics holding some of articleIDs, in
-// configuration order, then the stories in which several outlets carry
-// them, most outlets first. A digest shows an article under the first
-// group holding it, so configured topics, which digests select by slug,
-// come first.
-func (d *digestGroups) Groups(ctx context.Context, articleIDs []string) ([]digest.Group, error) {
-	if len(articleIDs) == 0 {
-		return nil, nil
-	}
-	var out []digest.Group
-	if conf := d.configured(); len(conf) > 0 {
-		gs, err := d.st.Topics(ctx, store.TopicFilter{ArticleIDs: articleIDs, Kinds: []topics.Kind{topics.KindConfigured}, Slugs: configuredSlugs(conf)})
-		if err != nil {
-			return nil, err
-		}
-		byslug := map[string]store.TopicGroup{}
-		for _, g := range gs {
-			byslug[g.Slug] = g
-		}
-		for _, t := range conf {
-			if g, ok := byslug[t.Slug]; ok {
-				out = append(out, digest.Group{Slug: t.Slug, Label: t.Label, Kind: string(topics.KindConfigured), ArticleIDs: g.ArticleIDs})
-			}
-		}
-	}
-	stories, err := d.st.Topics(ctx, store.TopicFilter{ArticleIDs: articleIDs, Kinds: []topics.Kind{topics.KindStory}, MinSources: storyOutlets})
-	if err != nil {
-		return nil, err
-	}
-	for _, g := range stories {
-		out = append(out, digest.Group{Slug: g.Slug, Label: g.Label, Kind: string(topics.KindStory), ArticleIDs: g.ArticleIDs})
-	}
-	return out, nil
-}
-
 // cmdTopics assigns what is pending (so that `fetch` then `topics` works
 // without a daemon; when a daemon holds the lease it leaves the work to
 // it), then lists the topics, largest first.
@@ -143,7 +91,7 @@ func (m *Main) cmdTopics(ctx context.Context, fs *flag.FlagSet, args []string) e
 	since := durationFlag(fs, "since", 0, "only items published within this long, e.g. 72h or 3d (default clustering.window)")
 	kind := fs.String("kind", "", "only topics of this kind: story or configured")
 	asJSON := fs.Bool("json", false, "print a JSON array of {slug, label, kind, items}")
-	outlets := fs.Int("min-outlets", storyOutlets, "only stories carried by at least this many outlets")
+	outlets := fs.Int("min-outlets", topics.StoryOutlets, "only stories carried by at least this many outlets")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

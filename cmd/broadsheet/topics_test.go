@@ -410,35 +410,17 @@ func TestTopicAdapters(t *testing.T) {
 	})
 
 	t.Run("Digest", func(t *testing.T) {
-		dg := newDigestGroups(ts, asg)
-		var ids []string
-		for id, title := range titles {
-			if strings.Contains(title, "Stockholm") || strings.Contains(title, "Typhoon") || strings.Contains(title, "Samsung") {
-				ids = append(ids, id)
-			}
-		}
-		slices.Sort(ids)
-		gs, err := dg.Groups(ctx, ids)
+		// What a digest with topics: [korean-peninsula] asks: the topic
+		// alone, holding the Stockholm story of 4 outlets as one story.
+		gs, err := asg.Groups(ctx, topics.Query{PublishedSince: time.Now().Add(-72 * time.Hour), Topics: []string{"korean-peninsula"}, Distinct: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []string
-		for _, g := range gs {
-			got = append(got, fmt.Sprintf("%s/%d", g.Kind, len(g.ArticleIDs)))
-			for _, id := range g.ArticleIDs {
-				if !slices.Contains(ids, id) {
-					t.Errorf("group %s lists %s, which was not asked about", g.Slug, id)
-				}
-			}
+		if len(gs) != 1 || gs[0].Slug != "korean-peninsula" || len(gs[0].Stories) == 0 {
+			t.Fatalf("digest groups %+v, want korean-peninsula with its stories", gs)
 		}
-		// The configured topic first (climate has none of them), then the
-		// two stories, most outlets first; Samsung is alone.
-		want := []string{"configured/4", "story/4", "story/3"}
-		if !slices.Equal(got, want) {
-			t.Errorf("digest groups %v, want %v", got, want)
-		}
-		if gs, err := dg.Groups(ctx, nil); err != nil || len(gs) != 0 {
-			t.Errorf("Groups(no ids) = %v, %v; want none", gs, err)
+		if st := gs[0].Stories[0]; st.Outlets() != 4 || !strings.Contains(st.Label, "Stockholm") {
+			t.Errorf("first story %q with %d outlets, want the Stockholm story with 4", st.Label, st.Outlets())
 		}
 	})
 
