@@ -69,6 +69,9 @@ type Options struct {
 	BatchSize int
 	Now       func() time.Time
 	Logger    *slog.Logger
+	// OnPass, if set, is called after each pass that held the lease, with
+	// what Pass returns and how long the pass took (for metrics).
+	OnPass func(assigned int, took time.Duration, err error)
 }
 
 // Assigner assigns stored articles to topics. Its methods are safe for
@@ -192,7 +195,7 @@ func (a *Assigner) Release(ctx context.Context) error {
 // assigned. If another process holds the lease it does nothing and returns
 // 0, nil: that process is doing the work. The lease is kept after the pass
 // (see Options.LockTTL); Release gives it up.
-func (a *Assigner) Pass(ctx context.Context) (int, error) {
+func (a *Assigner) Pass(ctx context.Context) (n int, err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	start := time.Now()
@@ -200,6 +203,9 @@ func (a *Assigner) Pass(ctx context.Context) (int, error) {
 	ok, err := a.st.AcquireLock(ctx, LockName, a.opts.Owner, now, a.opts.LockTTL)
 	if err != nil || !ok {
 		return 0, err
+	}
+	if a.opts.OnPass != nil {
+		defer func() { a.opts.OnPass(n, time.Since(start), err) }()
 	}
 
 	a.rmu.Lock()

@@ -23,6 +23,7 @@ import (
 	"github.com/broadsheet/broadsheet/config"
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/feeds/fetch"
+	"github.com/broadsheet/broadsheet/metrics"
 	"github.com/broadsheet/broadsheet/publish"
 	"github.com/broadsheet/broadsheet/schedule"
 	"github.com/broadsheet/broadsheet/store"
@@ -106,6 +107,9 @@ type app struct {
 	changed []func()
 	// onPoll are called after every poll; set them before polling starts.
 	onPoll []func(feeds.Report)
+	// metrics, set by newMetrics before the daemon's parts start, counts
+	// what they do; nil for the one-shot commands.
+	metrics *metrics.Metrics
 }
 
 // polled is the poller's OnPoll: it tells the parts that show articles
@@ -138,7 +142,7 @@ func (m *Main) openApp(ctx context.Context, path string, cfg *config.Config, min
 		st.Close()
 		return nil, err
 	}
-	if a.topics, err = newAssigner(cfg, st, a.owner, a.log); err != nil {
+	if a.topics, err = newAssigner(cfg, st, a.owner, a.log, a.assigned); err != nil {
 		st.Close()
 		return nil, &exitError{code: exitUsage, msg: err.Error()}
 	}

@@ -34,6 +34,8 @@ type digests struct {
 	mailer digest.Mailer
 	now    func() time.Time
 	log    *slog.Logger
+	// ran, if set, is told of every run's report (for metrics).
+	ran func(*digest.Report)
 }
 
 // newDigests builds the digest Service from cfg over st: SMTP when cfg has
@@ -218,6 +220,9 @@ func (d *digests) resume(ctx context.Context) error {
 }
 
 func (d *digests) logReport(rep *digest.Report) {
+	if d.ran != nil && rep != nil {
+		d.ran(rep)
+	}
 	if rep == nil || (rep.Planned == 0 && len(rep.Results) == 0) {
 		return
 	}

@@ -43,7 +43,7 @@ func (m *Main) cmdServe(ctx context.Context, fs *flag.FlagSet, args []string) er
 	if err != nil {
 		return &exitError{code: exitUsage, msg: err.Error()}
 	}
-	mux := httpHandler(cfg, h, d.unsubscribeHandler)
+	mux := withMetrics(a.newMetrics(), httpHandler(cfg, h, d.unsubscribeHandler))
 	return m.serveHTTP(ctx, cfg, mux, a.log, nil)
 }
 

@@ -28,6 +28,7 @@ func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) erro
 		return err
 	}
 	defer a.Close()
+	mx := a.newMetrics()
 	a.log.Info("broadsheet starting", "version", Version, "config", absPath(a.cfgPath), "storage", cfg.Storage.Driver, "sources", len(cfg.Sources), "owner", a.owner)
 
 	if err := a.applySources(ctx, cfg); err != nil {
@@ -94,7 +95,7 @@ func (m *Main) cmdRun(ctx context.Context, fs *flag.FlagSet, args []string) erro
 	goPart(func() { cw.run(ctx, m, a) })
 
 	listening := make(chan struct{})
-	mux := httpHandler(cfg, pub, func() http.Handler { return a.digests.Load().unsubscribeHandler() })
+	mux := withMetrics(mx, httpHandler(cfg, pub, func() http.Handler { return a.digests.Load().unsubscribeHandler() }))
 	goPart(func() {
 		if err := m.serveHTTP(ctx, cfg, mux, a.log, listening); err != nil {
 			cancel(err)
@@ -144,6 +145,7 @@ func (a *app) applyDigests(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	d.ran = a.digestRan
 	a.digests.Store(d)
 	if a.sched != nil {
 		a.sched.Set(d.jobs())

@@ -38,7 +38,8 @@ func topicRules(cfg *config.Config) []topics.Rule {
 
 // newAssigner builds the Assigner from cfg: the configured topics and the
 // clustering settings. owner names this process in the "topics" lease.
-func newAssigner(cfg *config.Config, st assign.Store, owner string, log *slog.Logger) (*assign.Assigner, error) {
+// onPass, if set, is told of each pass (for metrics).
+func newAssigner(cfg *config.Config, st assign.Store, owner string, log *slog.Logger, onPass func(int, time.Duration, error)) (*assign.Assigner, error) {
 	a, err := assign.New(st, assign.Options{
 		Rules: topicRules(cfg),
 		Clustering: topics.Options{
@@ -48,6 +49,7 @@ func newAssigner(cfg *config.Config, st assign.Store, owner string, log *slog.Lo
 		Enabled: cfg.ClusteringEnabled(),
 		Owner:   owner,
 		Logger:  log,
+		OnPass:  onPass,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("topics: %w", err)

@@ -343,7 +343,7 @@ func TestTopicAdapters(t *testing.T) {
 	}
 	defer st.Close()
 	ts := st
-	asg, err := newAssigner(cfg, ts, "test", newLogger(os.Stderr, cfg.Log, slog.LevelDebug))
+	asg, err := newAssigner(cfg, ts, "test", newLogger(os.Stderr, cfg.Log, slog.LevelDebug), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

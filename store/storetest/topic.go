@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -106,6 +107,15 @@ func (e *env) pending(ts store.TopicStore, limit int) []string {
 	as, err := ts.PendingTopicArticles(e.ctx, limit)
 	if err != nil {
 		e.t.Fatalf("PendingTopicArticles: %v", err)
+	}
+	// The count the backlog metric reads agrees with the list, where the
+	// backend has it.
+	if pc, ok := ts.(interface {
+		PendingTopicCount(context.Context) (int, error)
+	}); ok && limit <= 0 {
+		if n, err := pc.PendingTopicCount(e.ctx); err != nil || n != len(as) {
+			e.t.Errorf("PendingTopicCount = %d, %v; want %d, the pending articles listed", n, err, len(as))
+		}
 	}
 	return ids(as)
 }
