@@ -108,6 +108,11 @@ type Source struct {
 	// republished feeds, the page); credentials and secret-looking query
 	// parameters are redacted from the others' URLs anyway.
 	Private bool `yaml:"private"`
+	// Keep and Block are the source's filter rules (see package filter):
+	// with keep rules only items matching one are stored, and items
+	// matching a block rule never are.
+	Keep  []string `yaml:"keep"`
+	Block []string `yaml:"block"`
 }
 
 // Topic is a topic the user defines by matching rules.

@@ -70,7 +70,8 @@ func TestLoad_Full(t *testing.T) {
 		},
 		Log: Log{Level: "debug", Format: "json"},
 		Sources: []Source{
-			{Name: "Example News", URL: "https://example.com/feed.xml", Kind: "news", Tags: []string{"world", "front page"}, Schedule: "0 * * * *"},
+			{Name: "Example News", URL: "https://example.com/feed.xml", Kind: "news", Tags: []string{"world", "front page"}, Schedule: "0 * * * *",
+				Keep: []string{"category:^(World|Politics)$"}, Block: []string{"title:(?i)^sponsored", "live blog"}},
 			{Name: "Example Opinion", URL: "http://opinion.example.net/rss?section=editorials", Kind: "editorial", Tags: []string{"opinion"}, Schedule: "@every 2h", Private: true},
 		},
 		Topics: []Topic{
@@ -467,6 +468,15 @@ storage: sqlite
 			want: []problem{
 				{4, 13, "smtp.password", "SMTP_PASSWORD is not set in the environment"},
 				{5, 16, "smtp.username", "USER_SUFFIX is not set in the environment"},
+			},
+		},
+		{
+			name: "FilterRules",
+			src:  "sources:\n  - name: A\n    url: https://a.example/feed\n    keep: [\"title:(oops\", fine]\n    block:\n      - \"\"\n      - \"author:\"\n",
+			want: []problem{
+				{4, 12, "sources[0].keep[0]", `"title:(oops": the part after title: is not a valid regular expression (Go RE2 syntax): missing closing )`},
+				{6, 9, "sources[0].block[0]", "is empty: write a phrase, or field:regexp"},
+				{7, 9, "sources[0].block[1]", `"author:" has no regular expression after author:`},
 			},
 		},
 		{

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/broadsheet/broadsheet/filter"
 	"github.com/broadsheet/broadsheet/schedule"
 )
 
@@ -307,6 +308,8 @@ func (v *validator) sources() map[string]int {
 				v.add(fmt.Sprintf("%s.tags[%d]", key, j), "is empty: remove it or give a tag")
 			}
 		}
+		v.filterRules(key+".keep", s.Keep)
+		v.filterRules(key+".block", s.Block)
 	}
 	return slugs
 }
@@ -522,4 +525,14 @@ func slugify(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// filterRules checks a source's keep or block rules with the filter
+// package, the one parser of their syntax.
+func (v *validator) filterRules(key string, rules []string) {
+	for j, r := range rules {
+		if _, err := filter.Parse(r); err != nil {
+			v.add(fmt.Sprintf("%s[%d]", key, j), "%v", err)
+		}
+	}
 }

@@ -38,6 +38,10 @@ type Source struct {
 	// Private keeps URL out of every public output (OPML, feeds, page):
 	// for a URL whose secret is in its path, which redaction cannot find.
 	Private bool
+	// Keep, if set, says which of the source's articles are stored (its
+	// keep and block rules); the others are dropped before storing. Nil
+	// keeps every article.
+	Keep func(Article) bool
 }
 
 // Slug is the URL-safe form of the source's name, used in feed paths.

@@ -53,6 +53,7 @@ type Report struct {
 	Updated     int
 	Unchanged   int
 	Dropped     int
+	Filtered    int // articles the source's keep and block rules left out
 	Err         error
 	Duration    time.Duration
 	Stored      []Article
@@ -272,6 +273,15 @@ func (p *Poller) poll(ctx context.Context, src Source, owner string) (Report, er
 		if !res.NotModified {
 			st.ETag, st.LastModified = res.ETag, res.LastModified
 			arts = res.Articles
+			if src.Keep != nil {
+				arts = make([]Article, 0, len(res.Articles))
+				for _, a := range res.Articles {
+					if src.Keep(a) {
+						arts = append(arts, a)
+					}
+				}
+				rep.Filtered = len(res.Articles) - len(arts)
+			}
 		}
 	}
 	st.NextDue = next
@@ -284,7 +294,7 @@ func (p *Poller) poll(ctx context.Context, src Source, owner string) (Report, er
 	if rep.Err != nil {
 		p.opts.Logger.Warn("poll failed", "source", src.Name, "failures", st.Failures, "next", st.NextDue.Format(time.RFC3339), "err", st.LastError)
 	} else {
-		p.opts.Logger.Info("polled", "source", src.Name, "status", rep.Status, "new", rep.New, "updated", rep.Updated, "dropped", rep.Dropped, "took", rep.Duration.Round(time.Millisecond))
+		p.opts.Logger.Info("polled", "source", src.Name, "status", rep.Status, "new", rep.New, "updated", rep.Updated, "dropped", rep.Dropped, "filtered", rep.Filtered, "took", rep.Duration.Round(time.Millisecond))
 	}
 	if p.opts.OnPoll != nil {
 		p.opts.OnPoll(ctx, rep)

@@ -255,3 +255,32 @@ func TestPoller_Run(t *testing.T) {
 		}
 	})
 }
+
+// A source's Keep drops articles before they are stored, and the report
+// counts them; the source's state moves on as after any successful poll.
+func TestPoller_Keep(t *testing.T) {
+	arts := []Article{
+		{ID: ArticleID("a", "1"), Source: "a", Identity: "1", Title: "Harbour reopens"},
+		{ID: ArticleID("a", "2"), Source: "a", Identity: "2", Title: "Sponsored: mattresses"},
+		{ID: ArticleID("a", "3"), Source: "a", Identity: "3", Title: "Storm warning"},
+	}
+	src := Source{Name: "a", URL: "http://a.example/feed", Keep: func(a Article) bool { return a.Title != "Sponsored: mattresses" }}
+	st := newMemStore()
+	f := &fakeFetcher{fn: func(Source, SourceState) (*FetchResult, error) {
+		return &FetchResult{Status: 200, ETag: `"v1"`, Articles: arts}, nil
+	}}
+	p := NewPoller(f, st, PollerOptions{Logger: quiet, Next: every(time.Hour), Now: func() time.Time { return t0 }})
+	rep := p.PollNow(context.Background(), []Source{src}, nil)[0]
+	if rep.Err != nil || rep.New != 2 || rep.Filtered != 1 {
+		t.Fatalf("report = %+v, want 2 new and 1 filtered", rep)
+	}
+	if _, ok := st.arts[arts[1].ID]; ok || len(st.arts) != 2 {
+		t.Errorf("stored %d articles, the blocked one included: %v", len(st.arts), ok)
+	}
+	if st.states["a"].ETag != `"v1"` {
+		t.Errorf("state not saved: %+v", st.states["a"])
+	}
+	if len(arts) != 3 || arts[1].Title != "Sponsored: mattresses" {
+		t.Error("filtering changed the fetcher's slice")
+	}
+}

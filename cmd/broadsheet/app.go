@@ -23,6 +23,7 @@ import (
 	"github.com/broadsheet/broadsheet/config"
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/feeds/fetch"
+	"github.com/broadsheet/broadsheet/filter"
 	"github.com/broadsheet/broadsheet/metrics"
 	"github.com/broadsheet/broadsheet/publish"
 	"github.com/broadsheet/broadsheet/schedule"
@@ -246,9 +247,22 @@ func sources(cfg *config.Config) []feeds.Source {
 		if s.Kind == string(feeds.KindEditorial) {
 			kind = feeds.KindEditorial
 		}
-		out = append(out, feeds.Source{Name: s.Name, URL: s.URL, Kind: kind, Tags: s.Tags, Schedule: s.Schedule, Private: s.Private})
+		out = append(out, feeds.Source{Name: s.Name, URL: s.URL, Kind: kind, Tags: s.Tags, Schedule: s.Schedule, Private: s.Private, Keep: keepFunc(s)})
 	}
 	return out
+}
+
+// keepFunc is s's keep and block rules as the poller applies them; nil
+// when it has none. The configuration was validated by the same parser, so
+// the rules compile.
+func keepFunc(s config.Source) func(feeds.Article) bool {
+	f, err := filter.New(s.Keep, s.Block)
+	if err != nil || f.Empty() {
+		return nil
+	}
+	return func(a feeds.Article) bool {
+		return f.Allow(filter.Item{Title: a.Title, Author: a.Author, Link: a.Link, Categories: a.Categories})
+	}
 }
 
 // newLogger logs to w at c's level, and at least at min.

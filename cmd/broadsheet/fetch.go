@@ -103,8 +103,15 @@ func printFetchTable(w io.Writer, reports []feeds.Report) (failed int) {
 		case r.NotModified:
 			notMod++
 			result = "not modified"
-		case r.Dropped > 0:
-			result = fmt.Sprintf("ok (%d items over fetch.max_items skipped)", r.Dropped)
+		case r.Dropped > 0 || r.Filtered > 0:
+			var why []string
+			if r.Dropped > 0 {
+				why = append(why, fmt.Sprintf("%d items over fetch.max_items skipped", r.Dropped))
+			}
+			if r.Filtered > 0 {
+				why = append(why, fmt.Sprintf("%d left out by its keep/block rules", r.Filtered))
+			}
+			result = "ok (" + strings.Join(why, ", ") + ")"
 		}
 		n += r.New
 		upd += r.Updated
