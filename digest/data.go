@@ -20,6 +20,7 @@ import (
 //	date LAYOUT           the period in a Go time layout: {{date "Mon 2 Jan"}}
 //	date LAYOUT TIME      another time (such as .Published) in the digest's zone
 //	plural N ONE MANY     ONE if N is 1, else MANY: {{plural .TopicCount "topic" "topics"}}
+//	join LIST SEP         the strings of LIST joined by SEP: {{join .Also ", "}}
 //	upper S, lower S, trim S
 //	wrap WIDTH S          S re-flowed into lines of at most WIDTH columns
 //	indent N S            every line of S indented by N spaces
@@ -91,7 +92,7 @@ type Item struct {
 	Author    string
 	Kind      string    // news or editorial
 	Lang      string    // the feed's language (BCP 47), empty if unknown
-	Time      string    // "07:40", "Sun 18:05" or "2 Mar 18:05", in the digest's zone
+	Time      string    // "07:40 KST", "Sun 18:05 KST" or "2 Mar 18:05 KST", in the digest's zone
 	Published time.Time // in the digest's zone
 }
 
@@ -196,20 +197,21 @@ func item(x topics.Item, period time.Time) Item {
 	}
 }
 
-// itemTime shows t briefly relative to the period: the time alone on the
-// same day, the weekday within a week before, else the date.
+// itemTime shows t briefly relative to the period, with the zone it is
+// in (the digest's): the time alone on the same day, the weekday within a
+// week before, else the date.
 func itemTime(t, period time.Time) string {
 	y1, m1, d1 := t.Date()
 	y2, m2, d2 := period.Date()
 	switch {
 	case y1 == y2 && m1 == m2 && d1 == d2:
-		return t.Format("15:04")
+		return t.Format("15:04 MST")
 	case t.Before(period) && period.Sub(t) < 6*24*time.Hour:
-		return t.Format("Mon 15:04")
+		return t.Format("Mon 15:04 MST")
 	case y1 == y2:
-		return t.Format("2 Jan 15:04")
+		return t.Format("2 Jan 15:04 MST")
 	default:
-		return t.Format("2 Jan 2006 15:04")
+		return t.Format("2 Jan 2006 15:04 MST")
 	}
 }
 

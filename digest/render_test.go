@@ -27,6 +27,7 @@ func fixture() ([]feeds.Article, *fakeGroups) {
 	missile[0].Excerpt = "The launch on Sunday morning was the third this month. It should not end a dialogue that has barely begun; " +
 		"both Seoul and Washington have more to gain from patient diplomacy than from another round of sanctions, " +
 		"and the history of the peninsula shows that pressure alone has never brought Pyongyang to the table for long."
+	missile[2].Excerpt = "Tokyo, Seoul and Washington must answer together."
 	climate := art("The Guardian Opinion", "The Guardian view on COP31: ambition & <b>accountability</b>", h(4), h(4.5))
 	climate.Excerpt = "Negotiators meet   again\nwith little to show — and less time."
 	seoulHeat := art("The Korea Herald", "[Editorial] Heat waves and Seoul's “green” budget", h(7), h(7.5))
@@ -143,7 +144,12 @@ func TestService_Send_Content(t *testing.T) {
 		want             bool
 	}{
 		{"StoryOnceWithOutlets", "txt", "3 outlets on this story", true},
-		{"OtherOutletsListed", "html", "The Hankyoreh, 01:00:", true},
+		{"OtherOutletsListed", "html", `>[Editorial] After the launch, talk is still the only way</a>`, true},
+		{"OutletAndZonedTime", "html", "The Hankyoreh</a> · 01:00 KST", true},
+		{"CountsSayWhat", "txt", "2 stories from 3 outlets", true},
+		{"CountsSayWhatHTML", "html", "2 stories from 3 outlets", true},
+		{"CJKWordBreak", "html", "word-break:keep-all", true},
+		{"CJKFont", "html", "Noto Serif CJK KR", true},
 		{"TitleEscaped", "html", "ambition &amp; &lt;b&gt;accountability&lt;/b&gt;", true},
 		{"NoRawTag", "html", "<b>accountability", false},
 		{"JavascriptLinkDropped", "html", "javascript:", false},
@@ -185,6 +191,18 @@ func TestService_Send_Content(t *testing.T) {
 		oi := strings.Index(m.Text, "OTHER STORIES")
 		if !(ki >= 0 && ki < ci && ci < oi) {
 			t.Errorf("topic headings at %d, %d, %d, want Korean Peninsula < Climate < Other stories", ki, ci, oi)
+		}
+	})
+	t.Run("LabelOnce", func(t *testing.T) {
+		// The label is the Korea Herald's headline: not repeated under it.
+		if n := strings.Count(m.Text, "missile test tests Seoul"); n != 1 {
+			t.Errorf("the story's label appears %d times in the text part, want 1", n)
+		}
+	})
+	t.Run("EditorialOncePerStory", func(t *testing.T) {
+		// Every story of this digest is an editorial: marked once each.
+		if n, want := strings.Count(m.Text, "\n    Editorial"), 5; n != want {
+			t.Errorf("%d editorial marks, want %d (one per story)", n, want)
 		}
 	})
 	t.Run("StoryShownOnce", func(t *testing.T) {

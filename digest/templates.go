@@ -18,6 +18,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/width"
+
 	"github.com/broadsheet/broadsheet/templates"
 )
 
@@ -344,6 +346,7 @@ func funcs(cur func() *Data) map[string]any {
 			}
 			return many
 		},
+		"join":     func(ss []string, sep string) string { return strings.Join(ss, sep) },
 		"upper":    strings.ToUpper,
 		"lower":    strings.ToLower,
 		"trim":     strings.TrimSpace,
@@ -354,13 +357,15 @@ func funcs(cur func() *Data) map[string]any {
 	}
 }
 
-// wrap re-flows s into lines of at most width characters, breaking at
-// spaces; a longer word (a URL) gets a line of its own.
+// wrap re-flows s into lines of at most width columns, breaking at
+// spaces; a longer word (a URL) gets a line of its own. Wide characters
+// (Hangul, CJK ideographs, fullwidth forms) take two columns, as
+// terminals and monospaced mail readers show them.
 func wrap(width int, s string) string {
 	var b strings.Builder
 	n := 0
 	for _, w := range strings.Fields(s) {
-		l := utf8.RuneCountInString(w)
+		l := columns(w)
 		switch {
 		case n == 0:
 		case n+1+l > width:
@@ -374,6 +379,21 @@ func wrap(width int, s string) string {
 		n += l
 	}
 	return b.String()
+}
+
+// columns is how many monospaced columns s takes (golang.org/x/text/width:
+// East Asian wide and fullwidth runes take two).
+func columns(s string) int {
+	n := 0
+	for _, r := range s {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 // indent puts n spaces before every non-empty line of s.
@@ -427,7 +447,7 @@ func sampleData() *Data {
 		for i, x := range items {
 			outs[i] = x.Outlet
 		}
-		return Story{Number: n, Title: l.Title, Link: l.Link, Excerpt: l.Excerpt, Outlet: l.Outlet, Time: l.Time, Published: l.Published,
+		return Story{Number: n, Label: l.Title, Title: l.Title, Link: l.Link, Excerpt: l.Excerpt, Outlet: l.Outlet, Time: l.Time, Published: l.Published,
 			Items: items, More: items[1:], Outlets: outs, OutletCount: len(items)}
 	}
 	return &Data{

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -131,15 +132,19 @@ func TestWrapIndentTruncate(t *testing.T) {
 		{"Wrap", wrap(10, "aaa bbb ccc ddd"), "aaa bbb\nccc ddd"},
 		{"WrapLongWord", wrap(5, "a https://example.com/x b"), "a\nhttps://example.com/x\nb"},
 		{"WrapSpaces", wrap(20, "  a \n b  "), "a b"},
+		// Hangul is two columns a syllable: 10 columns hold 한국 어 (7)
+		// but not 한국 어와 (9) plus 일본 (5).
+		{"WrapWide", wrap(10, "한국 어와 일본"), "한국 어와\n일본"},
+		{"Columns", strconv.Itoa(columns("Seoul 서울")), "10"},
 		{"Indent", indent(2, "a\n\nb"), "  a\n\n  b"},
 		{"TruncateShort", truncate(10, "short"), "short"},
 		{"TruncateWord", truncate(16, "one two three four"), "one two three…"},
 		{"TruncateNoSpace", truncate(12, "one two three four"), "one two thr…"},
 		{"TruncateRunes", truncate(4, "한국어한국어"), "한국어…"},
 		{"OneLine", oneLine(" a\t\nb\x00c "), "a b c"},
-		{"ItemTimeSameDay", itemTime(t0.Add(-time.Hour), t0), "06:00"},
-		{"ItemTimeWeek", itemTime(t0.Add(-30*time.Hour), t0), "Sun 01:00"},
-		{"ItemTimeOlder", itemTime(t0.Add(-10*24*time.Hour), t0), "21 Feb 07:00"},
+		{"ItemTimeSameDay", itemTime(t0.Add(-time.Hour), t0), "06:00 KST"},
+		{"ItemTimeWeek", itemTime(t0.Add(-30*time.Hour), t0), "Sun 01:00 KST"},
+		{"ItemTimeOlder", itemTime(t0.Add(-10*24*time.Hour), t0), "21 Feb 07:00 KST"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.got != tc.want {
