@@ -47,6 +47,9 @@ type Data struct {
 	Preheader      string // a line for the inbox preview: the first headlines
 	UnsubscribeURL string // the unsubscribe page (https:) or a mailto: link
 	SiteURL        string // server.base_url; empty if unset
+	// LeftOut is how many items were left out (whole stories) to keep the
+	// message within the mail server's size limit; they are on the site.
+	LeftOut int
 }
 
 // Topic is one section of a digest: a configured topic with the stories

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -24,6 +25,18 @@ type Conn interface {
 	Send(ctx context.Context, m *Message) error
 	// Close ends the batch.
 	Close() error
+}
+
+// Sizer is a Conn whose mail system limits the size of a message. The
+// deliver loop finds it by type assertion and trims a digest to fit (see
+// fit).
+type Sizer interface {
+	// MaxSize is the largest message, in bytes, the mail system takes,
+	// as it stated it (SMTP's EHLO SIZE); 0 if it stated none. An error
+	// is a *SendError.
+	MaxSize(ctx context.Context) (int64, error)
+	// Size is the size of m as it would be sent.
+	Size(m *Message) (int64, error)
 }
 
 // Message is one rendered digest for one recipient.
@@ -54,17 +67,33 @@ type SendError struct {
 }
 
 func (e *SendError) Error() string {
-	kind := "permanent"
+	kind := permanentPrefix
 	if e.Temporary {
-		kind = "temporary"
+		kind = "temporary failure"
 	}
 	if e.Code != 0 {
-		return fmt.Sprintf("%s failure (%d): %v", kind, e.Code, e.Err)
+		return fmt.Sprintf("%s (%d): %v", kind, e.Code, e.Err)
 	}
-	return fmt.Sprintf("%s failure: %v", kind, e.Err)
+	return fmt.Sprintf("%s: %v", kind, e.Err)
 }
 
 func (e *SendError) Unwrap() error { return e.Err }
+
+// tooBig reports whether err is the mail system refusing a message for its
+// size: 552 (RFC 5321: exceeded storage allocation, which RFC 1870 uses for
+// a message over SIZE), or a reply with the enhanced code 5.3.4.
+func tooBig(err error) bool {
+	var se *SendError
+	if !errors.As(err, &se) || se.Temporary {
+		return false
+	}
+	return se.Code == 552 || strings.Contains(se.Err.Error(), "5.3.4")
+}
+
+// permanentPrefix starts the recorded error of a delivery that a mail
+// system refused for good (SendError.Error), as opposed to one given up
+// after temporary failures.
+const permanentPrefix = "permanent failure"
 
 // IsTemporary reports whether err is worth retrying: a temporary
 // *SendError, or any error that is not a *SendError (a local problem such

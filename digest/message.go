@@ -44,14 +44,13 @@ func (s *Service) Preview(ctx context.Context, d Digest, to string) (*Message, e
 		SeenSince:   since, SeenBefore: now, Created: now,
 		MessageID: s.messageID(d.Name, r.addr, now),
 	}
-	return s.compose(ctx, d, del, l.Groups, r.display)
+	return s.compose(ctx, d, del, l.Groups, r.display, 0)
 }
 
-// render rebuilds a planned delivery's message from its recorded layout
-// alone (but for a legacy layout, see legacyGroups); cache, if not nil,
-// keeps decoded layouts for the next deliveries of a run, which mostly
-// share one.
-func (s *Service) render(ctx context.Context, d Digest, del store.Delivery, display string, cache map[string][]topics.Group) (*Message, error) {
+// load decodes a planned delivery's groups from its recorded layout alone
+// (but for a legacy layout, see legacyGroups); cache, if not nil, keeps
+// decoded layouts for the next deliveries of a run, which mostly share one.
+func (s *Service) load(ctx context.Context, d Digest, del store.Delivery, cache map[string][]topics.Group) ([]topics.Group, error) {
 	gs, ok := cache[del.Layout]
 	if !ok {
 		l, err := decodeLayout(del.Layout)
@@ -71,11 +70,12 @@ func (s *Service) render(ctx context.Context, d Digest, del store.Delivery, disp
 			cache[del.Layout] = gs
 		}
 	}
-	return s.compose(ctx, d, del, gs, display)
+	return gs, nil
 }
 
-// compose renders the templates and sets the headers.
-func (s *Service) compose(ctx context.Context, d Digest, del store.Delivery, gs []topics.Group, display string) (*Message, error) {
+// compose renders the templates and sets the headers; leftOut is how many
+// items were left out to fit the mail server's size limit.
+func (s *Service) compose(ctx context.Context, d Digest, del store.Delivery, gs []topics.Group, display string, leftOut int) (*Message, error) {
 	unsubURL, err := s.unsubscribeURL(ctx, d.Name, del.Recipient)
 	if err != nil {
 		return nil, err
@@ -83,6 +83,7 @@ func (s *Service) compose(ctx context.Context, d Digest, del store.Delivery, gs 
 	data := buildData(s.o.Title, d, gs, del.Period, del.SeenSince, del.SeenBefore, del.Recipient)
 	data.UnsubscribeURL = unsubURL
 	data.SiteURL = s.o.BaseURL
+	data.LeftOut = leftOut
 	set := d.Template
 	if set == "" {
 		set = DefaultSet

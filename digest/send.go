@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/broadsheet/broadsheet/feeds"
@@ -287,12 +288,7 @@ func (s *Service) deliver(ctx context.Context, d Digest, rep *Report) (err error
 			r.finish(del, store.DeliveryFailed, fmt.Errorf("not delivered within %v of being planned; gave up (last error: %s)", s.o.GiveUp, last))
 			continue
 		}
-		msg, err := s.render(ctx, d, del, name, r.layouts)
-		if err != nil {
-			r.retryAt(del, now.Add(s.o.RetryLater), err)
-			return err
-		}
-		if err := r.send(ctx, del, msg, now); err != nil {
+		if err := r.send(ctx, del, name, now); err != nil {
 			return err
 		}
 	}
@@ -308,13 +304,19 @@ type run struct {
 	tries  map[store.DeliveryKey]int  // attempts in this run
 	index  map[store.DeliveryKey]int  // into rep.Results
 	handed map[store.DeliveryKey]bool // accepted by the mailer in this run
+	limit  int64                      // a size limit learnt from the server's refusals, 0 if none
 	// layouts caches decoded layouts: a run's deliveries mostly share one.
 	layouts map[string][]topics.Group
 }
 
-// send hands one claimed delivery to the mailer and records the outcome.
-// It returns an error only when the run should stop.
-func (r *run) send(ctx context.Context, del store.Delivery, msg *Message, now time.Time) error {
+// maxRefits bounds how often one attempt at a delivery is cut down further
+// after the mail server refused it as too big.
+const maxRefits = 8
+
+// send renders one claimed delivery, within the mail server's size limit,
+// hands it to the mailer and records the outcome. It returns an error only
+// when the run should stop.
+func (r *run) send(ctx context.Context, del store.Delivery, display string, now time.Time) error {
 	s := r.s
 	if r.conn == nil {
 		c, err := s.mailer.Open(ctx)
@@ -328,11 +330,58 @@ func (r *run) send(ctx context.Context, del store.Delivery, msg *Message, now ti
 		}
 		r.conn = c
 	}
-	// The send must end before the lease does, or another claimer could
-	// send the same delivery while this one is still at it.
-	sendCtx, cancel := context.WithTimeout(ctx, s.o.Lease*3/4)
-	err := r.conn.Send(sendCtx, msg)
-	cancel()
+	sz, _ := r.conn.(Sizer)
+	var budget int64
+	if sz != nil {
+		var err error
+		if budget, err = sz.MaxSize(ctx); err != nil {
+			_ = r.conn.Close()
+			r.conn = nil
+			r.temporary(del, now, fmt.Errorf("connect: %w", err))
+			return nil
+		}
+	}
+	if r.limit > 0 && (budget == 0 || r.limit < budget) {
+		budget = r.limit
+	}
+	refused := int64(math.MaxInt64) // the size of the last message refused as too big
+	for refit := 0; ; refit++ {
+		msg, left, err := s.fit(ctx, r.d, del, display, r.layouts, sz, budget)
+		if err != nil {
+			r.retryAt(del, now.Add(s.o.RetryLater), err)
+			return err
+		}
+		if left > 0 {
+			s.o.Logger.Warn("digest cut down to the mail server's size limit", "digest", del.Digest,
+				"recipient", del.Recipient, "period", del.Period, "limit_bytes", budget, "items_left_out", left)
+		}
+		// The send must end before the lease does, or another claimer could
+		// send the same delivery while this one is still at it.
+		sendCtx, cancel := context.WithTimeout(ctx, s.o.Lease*3/4)
+		err = r.conn.Send(sendCtx, msg)
+		cancel()
+		if err != nil && tooBig(err) && sz != nil && refit < maxRefits {
+			// The server's real limit is below what it advertised (or it
+			// advertised none): cut the message to half the size refused,
+			// so that one outsized item fails neither this delivery nor
+			// every later one carrying it. The run's later deliveries start
+			// from that size.
+			size, serr := sz.Size(msg)
+			if serr == nil && size < refused {
+				refused, budget = size, size/2
+				r.limit = budget
+				s.o.Logger.Warn("digest refused as too big; cutting it down", "digest", del.Digest,
+					"recipient", del.Recipient, "size_bytes", size, "err", err)
+				continue
+			}
+		}
+		r.outcome(del, err, now)
+		return nil
+	}
+}
+
+// outcome records how handing a delivery to the mailer ended.
+func (r *run) outcome(del store.Delivery, err error, now time.Time) {
 	switch {
 	case err == nil:
 		r.fails = 0
@@ -348,7 +397,6 @@ func (r *run) send(ctx context.Context, del store.Delivery, msg *Message, now ti
 		r.conn = nil
 		r.temporary(del, now, err)
 	}
-	return nil
 }
 
 // temporary records a temporary failure: due again after a backoff while

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/wneessen/go-mail"
+	gosmtp "github.com/wneessen/go-mail/smtp"
 
 	"github.com/broadsheet/broadsheet/digest"
 )
@@ -50,7 +51,10 @@ type Mailer struct {
 	o Options
 }
 
-var _ digest.Mailer = (*Mailer)(nil)
+var (
+	_ digest.Mailer = (*Mailer)(nil)
+	_ digest.Sizer  = (*conn)(nil)
+)
 
 // New checks o and returns a Mailer. It does not connect.
 func New(o Options) (*Mailer, error) {
@@ -98,6 +102,9 @@ func (m *Mailer) Open(ctx context.Context) (digest.Conn, error) {
 type conn struct {
 	m      *Mailer
 	client *mail.Client
+	smtp   *gosmtp.Client // client's session, kept to read its EHLO extensions
+	// maxSize is the SIZE the server advertised (RFC 1870), 0 if none.
+	maxSize int64
 
 	mu  sync.Mutex
 	raw net.Conn // the TCP (or TLS) connection, to interrupt it
@@ -146,14 +153,47 @@ func (c *conn) dial(ctx context.Context) error {
 		return &digest.SendError{Err: fmt.Errorf("smtp client: %w", err)}
 	}
 	stop := context.AfterFunc(ctx, c.interrupt)
-	err = client.DialWithContext(ctx)
+	sc, err := client.DialToSMTPClientWithContext(ctx)
 	stop()
 	if err != nil {
 		c.closeRaw()
 		return classify(fmt.Errorf("connect to %s: %w", net.JoinHostPort(o.Host, strconv.Itoa(o.Port)), err), ctx)
 	}
-	c.client = client
+	c.client, c.smtp, c.maxSize = client, sc, 0
+	if ok, p := sc.Extension("SIZE"); ok {
+		// "SIZE" alone, or "SIZE 0", states no limit.
+		if n, err := strconv.ParseInt(p, 10, 64); err == nil && n > 0 {
+			c.maxSize = n
+		}
+	}
 	return nil
+}
+
+// MaxSize is the largest message the server said it takes (EHLO SIZE),
+// 0 if it said none. It dials if the connection was dropped, so that the
+// limit is that of the server the next Send reaches.
+func (c *conn) MaxSize(ctx context.Context) (int64, error) {
+	if c.client == nil {
+		if err := c.dial(ctx); err != nil {
+			return 0, err
+		}
+	}
+	return c.maxSize, nil
+}
+
+// Size is the size of m as sent: its RFC 5322 bytes, CRLF line ends.
+func (c *conn) Size(m *digest.Message) (int64, error) {
+	return Size(m)
+}
+
+// Size is the size of m as an RFC 5322 message, as Send and WriteMessage
+// write it.
+func Size(m *digest.Message) (int64, error) {
+	g, err := Compose(m)
+	if err != nil {
+		return 0, err
+	}
+	return g.WriteTo(io.Discard)
 }
 
 func (c *conn) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -198,7 +238,7 @@ func (c *conn) closeRaw() {
 // drop forgets a connection that may be broken; the next Send dials.
 func (c *conn) drop() {
 	c.closeRaw()
-	c.client = nil
+	c.client, c.smtp = nil, nil
 }
 
 // Send hands m to the server. A connection that the server closed while
@@ -216,7 +256,7 @@ func (c *conn) Send(ctx context.Context, m *digest.Message) error {
 			}
 		}
 		stop := context.AfterFunc(ctx, c.interrupt)
-		err = c.client.Send(msg)
+		err = c.client.SendWithSMTPClient(c.smtp, msg)
 		stop()
 		if err == nil {
 			return nil
@@ -244,7 +284,7 @@ func (c *conn) Send(ctx context.Context, m *digest.Message) error {
 		// open: without an RSET the next message's MAIL gets "503 Bad
 		// sequence of commands", failing a recipient for good who did
 		// nothing wrong. If even RSET fails, start afresh.
-		if rerr := c.client.Reset(); rerr != nil {
+		if rerr := c.client.ResetWithSMTPClient(c.smtp); rerr != nil {
 			c.drop()
 		}
 		return out
@@ -256,7 +296,7 @@ func (c *conn) Close() error {
 	if c.client == nil {
 		return nil
 	}
-	err := c.client.Close()
+	err := c.client.CloseWithSMTPClient(c.smtp)
 	c.drop()
 	return err
 }

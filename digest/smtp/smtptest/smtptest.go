@@ -56,6 +56,11 @@ type Options struct {
 	// MaxMessageBytes is the SIZE the server advertises in its EHLO reply
 	// and enforces (552 5.3.4 past it). Default 16 MiB.
 	MaxMessageBytes int64
+	// HideSize makes the server advertise no SIZE (a bare "SIZE") while
+	// still refusing a message past MaxMessageBytes with 552 5.3.4 at the
+	// end of DATA, as servers behind a proxy, or with a limit lower than
+	// they say, do.
+	HideSize bool
 	// RsetAfterFailure makes the server keep a transaction whose message
 	// it refused open until the client says RSET, as some servers do: a
 	// MAIL before that is answered 503 5.5.1 Bad sequence of commands.
@@ -87,10 +92,11 @@ type Server struct {
 	srv *smtp.Server
 	ln  net.Listener
 
-	mu    sync.Mutex
-	msgs  []Message
-	conns int
-	auths int
+	mu     sync.Mutex
+	msgs   []Message
+	conns  int
+	auths  int
+	tooBig int
 }
 
 // Start runs a server until the test ends.
@@ -108,9 +114,12 @@ func Start(t testing.TB, o Options) *Server {
 	srv.Domain = "localhost"
 	srv.ReadTimeout = 30 * time.Second
 	srv.WriteTimeout = 30 * time.Second
-	srv.MaxMessageBytes = 16 << 20
-	if o.MaxMessageBytes > 0 {
-		srv.MaxMessageBytes = o.MaxMessageBytes
+	if o.MaxMessageBytes <= 0 {
+		o.MaxMessageBytes = 16 << 20
+	}
+	srv.MaxMessageBytes = o.MaxMessageBytes
+	if o.HideSize {
+		srv.MaxMessageBytes = 0 // session.Data enforces it
 	}
 	srv.AllowInsecureAuth = o.TLS == None
 	srv.ErrorLog = log.New(io.Discard, "", 0) // dropped connections are what tests do
@@ -156,6 +165,14 @@ func (s *Server) Auths() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.auths
+}
+
+// TooBig returns how many messages the server refused under HideSize for
+// being over MaxMessageBytes.
+func (s *Server) TooBig() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tooBig
 }
 
 // Close stops the server, closing its connections.
@@ -257,6 +274,12 @@ func (x *session) Data(r io.Reader) (err error) {
 	}
 	if rerr != nil {
 		return rerr
+	}
+	if x.s.o.HideSize && int64(len(b)) > x.s.o.MaxMessageBytes {
+		x.s.mu.Lock()
+		x.s.tooBig++
+		x.s.mu.Unlock()
+		return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: "Message too big"}
 	}
 	if x.s.o.Discard {
 		b = nil
