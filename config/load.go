@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 
@@ -22,7 +23,14 @@ func Load(path string) (*Config, error) {
 }
 
 func load(path string, env envFunc) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	// One byte past the limit is enough for checkShape to refuse the file,
+	// without reading a huge one (or a device) into memory.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -43,6 +51,9 @@ func parseWith(name string, data []byte, env envFunc) (*Config, error) {
 	// Editors on Windows may start the file with a byte order mark, which
 	// YAML would otherwise read as part of the first key.
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if p := checkShape(data); p != nil {
+		return nil, &Error{File: name, Problems: []Problem{*p}}
+	}
 	f, err := parseYAML(data)
 	if err != nil {
 		return nil, &Error{File: name, Problems: []Problem{syntaxProblem(err)}, cause: err}
