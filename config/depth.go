@@ -219,5 +219,3 @@ func (s *shapeScanner) skipLine() {
 func (s *shapeScanner) spaceAt(i int) bool {
 	return i >= len(s.data) || s.data[i] == ' ' || s.data[i] == '\t' || s.data[i] == '\n' || s.data[i] == '\r'
 }
-
-func (s *shapeScanner) spaceAfter(i int) bool { return s.spaceAt(i) }
