@@ -133,69 +133,124 @@ type data struct {
 	Counts store.SourceCounts
 }
 
-// load reads the store once for every output.
+// load reads the store once for every output, in steps: the sources'
+// stamps, the topic groups and their articles, the combined feeds, the
+// per-source feeds (through h.cache), then the topic feeds and the page.
 func (h *Handler) load(ctx context.Context) (*data, error) {
-	now := h.opts.Now()
 	n := h.opts.FeedItems
-	// The sources' stamps come first, before any article is read: whatever
-	// this Refresh reads of a source is then at least as new as its stamp,
-	// and whatever changes after the stamp moves it, so that the next
-	// Refresh reads and renders that source again (see sourceFeed.sig).
+	// The sources' stamps come first, before any article is read (see
+	// refreshCache).
 	states, err := h.store.SourceStates(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("source states: %w", err)
 	}
-	var groups []topics.Group
-	q := topics.Query{PublishedSince: now.Add(-h.opts.Window)}
-	if h.opts.Groups != nil {
-		var err error
-		if groups, err = h.opts.Groups.Groups(ctx, q); err != nil {
-			return nil, fmt.Errorf("topic groups: %w", err)
-		}
-	} else {
-		// No topics: the window's items, stories only by shared links.
-		arts, err := h.store.Articles(ctx, store.ArticleFilter{PublishedSince: q.PublishedSince})
-		if err != nil {
-			return nil, err
-		}
-		groups = topics.Build(arts, nil, nil, q)
+	groups, err := h.readGroups(ctx)
+	if err != nil {
+		return nil, err
 	}
-	p := newPreparer(h.opts.Sources, h.prepared)
-	defer func() { h.prepared = p.cache }()
+	p := newPreparer(h.opts.Sources, h.cache.entries)
+	defer func() { h.cache.entries = p.cache }()
 
 	// Topic groups first, with one query for all their articles: entries
 	// carry their topics as categories in every output.
 	groups, feedsOf := cleanGroups(groups)
-	var ids []string
+	byID, err := h.groupArticles(ctx, groups)
+	if err != nil {
+		return nil, err
+	}
+	members := p.assignTopics(feedsOf, byID)
+
+	d := &data{Counts: countStates(states)}
+	if d.Combined, d.Editorials, err = h.combined(ctx, p); err != nil {
+		return nil, err
+	}
+	stamps := make(map[string]feeds.SourceState, len(states))
+	for _, st := range states {
+		stamps[st.Source] = st
+	}
+	d.States = configuredStates(h.opts.Sources, stamps)
+	if d.Sources, err = h.sourceFeeds(ctx, p, stamps); err != nil {
+		return nil, err
+	}
+	for i, tf := range feedsOf {
+		tf.Entries = dedup(p.entries(members[i]), n)
+		tf.Outlets = outlets(tf.Entries)
+		d.Topics = append(d.Topics, tf)
+	}
+	d.Page = topics.Distinct(groups)
+	d.entries = map[string]*entry{}
+	forEachItem(groups, func(id string) {
+		if a, ok := byID[id]; ok {
+			d.entries[id] = p.entry(a, reuseKey(a))
+		}
+	})
+	return d, nil
+}
+
+// readGroups answers the groups query of the page's window: the Grouper's
+// groups, or with no topics the window's items, stories only by shared
+// links.
+func (h *Handler) readGroups(ctx context.Context) ([]topics.Group, error) {
+	q := topics.Query{PublishedSince: h.opts.Now().Add(-h.opts.Window)}
+	if h.opts.Groups != nil {
+		groups, err := h.opts.Groups.Groups(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("topic groups: %w", err)
+		}
+		return groups, nil
+	}
+	arts, err := h.store.Articles(ctx, store.ArticleFilter{PublishedSince: q.PublishedSince})
+	if err != nil {
+		return nil, err
+	}
+	return topics.Build(arts, nil, nil, q), nil
+}
+
+// forEachItem calls f with the id of every item of the groups' stories,
+// shown or more, in order; an id may come more than once.
+func forEachItem(groups []topics.Group, f func(id string)) {
 	for _, g := range groups {
 		for _, st := range g.Stories {
 			for _, it := range slices.Concat(st.Items, st.More) {
-				ids = append(ids, it.ID)
+				f(it.ID)
 			}
 		}
 	}
+}
+
+// groupArticles reads the articles of the groups' items in one query, by
+// id.
+func (h *Handler) groupArticles(ctx context.Context, groups []topics.Group) (map[string]feeds.Article, error) {
+	var ids []string
+	forEachItem(groups, func(id string) { ids = append(ids, id) })
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	byID := map[string]feeds.Article{}
-	if len(ids) > 0 {
-		arts, err := h.store.Articles(ctx, store.ArticleFilter{IDs: ids})
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range arts {
-			byID[a.ID] = a
-		}
+	if len(ids) == 0 {
+		return byID, nil
 	}
+	arts, err := h.store.Articles(ctx, store.ArticleFilter{IDs: ids})
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range arts {
+		byID[a.ID] = a
+	}
+	return byID, nil
+}
+
+// assignTopics lists each topic feed's articles (parallel to feedsOf) and
+// records, for every article, the topics it belongs to: configured topics
+// first, then by slug, each once.
+func (p *preparer) assignTopics(feedsOf []topicFeed, byID map[string]feeds.Article) [][]feeds.Article {
 	members := make([][]feeds.Article, len(feedsOf))
 	for i, tf := range feedsOf {
-		for _, st := range tf.Group.Stories {
-			for _, it := range slices.Concat(st.Items, st.More) {
-				if a, ok := byID[it.ID]; ok {
-					members[i] = append(members[i], a)
-					p.topics[it.ID] = append(p.topics[it.ID], tf.topicRef)
-				}
+		forEachItem([]topics.Group{tf.Group}, func(id string) {
+			if a, ok := byID[id]; ok {
+				members[i] = append(members[i], a)
+				p.topics[id] = append(p.topics[id], tf.topicRef)
 			}
-		}
+		})
 	}
 	for id, refs := range p.topics {
 		sort.Slice(refs, func(i, j int) bool {
@@ -206,40 +261,46 @@ func (h *Handler) load(ctx context.Context) (*data, error) {
 		})
 		p.topics[id] = slices.CompactFunc(refs, func(a, b topicRef) bool { return a.Slug == b.Slug })
 	}
+	return members
+}
 
-	// The combined feeds read more than they show, since stories carried by
-	// several sources collapse into one entry.
-	all, err := h.store.Articles(ctx, store.ArticleFilter{Limit: 3 * n})
+// combined prepares the combined feed and the editorials' feed. They read
+// more than they show, since stories carried by several sources collapse
+// into one entry.
+func (h *Handler) combined(ctx context.Context, p *preparer) (all, editorials []*entry, err error) {
+	n := h.opts.FeedItems
+	arts, err := h.store.Articles(ctx, store.ArticleFilter{Limit: 3 * n})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	eds, err := h.store.Articles(ctx, store.ArticleFilter{Kinds: []feeds.Kind{feeds.KindEditorial}, Limit: 3 * n})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	d := &data{
-		Combined:   dedup(p.entries(all), n),
-		Editorials: dedup(p.entries(eds), n),
-		Counts:     countStates(states),
-	}
+	return dedup(p.entries(arts), n), dedup(p.entries(eds), n), nil
+}
 
-	// Per-source feeds, from each source's newest articles as kept from
-	// the last Refresh, read again only for the sources whose stamps moved
-	// since: one query for the states, and one per changed source rather
-	// than one per source. A source the states do not list yet is read
-	// every time and not kept.
-	stamps := make(map[string]feeds.SourceState, len(states))
-	for _, st := range states {
-		stamps[st.Source] = st
-	}
-	for _, src := range h.opts.Sources {
+// configuredStates is the configured sources' states, in configuration
+// order; one the store does not know yet has only its name.
+func configuredStates(srcs []feeds.Source, stamps map[string]feeds.SourceState) []feeds.SourceState {
+	out := make([]feeds.SourceState, 0, len(srcs))
+	for _, src := range srcs {
 		st, ok := stamps[src.Name]
 		if !ok {
 			st = feeds.SourceState{Source: src.Name, Active: true}
 		}
-		d.States = append(d.States, st)
+		out = append(out, st)
 	}
-	kept := make(map[string]*sourceArticles, len(h.opts.Sources))
+	return out
+}
+
+// sourceFeeds prepares the per-source feeds, from each source's newest
+// articles as h.cache kept them, read again only for the sources whose
+// stamps moved: one query for the states, and one per changed source
+// rather than one per source.
+func (h *Handler) sourceFeeds(ctx context.Context, p *preparer, stamps map[string]feeds.SourceState) ([]sourceFeed, error) {
+	var out []sourceFeed
+	next := make(map[string]*sourceArticles, len(h.opts.Sources))
 	seen := map[string]bool{}
 	for _, src := range h.opts.Sources {
 		slug := src.Slug()
@@ -249,42 +310,22 @@ func (h *Handler) load(ctx context.Context) (*data, error) {
 		}
 		seen[slug] = true
 		st, known := stamps[src.Name]
-		sa := h.kept[src.Name]
-		if !known || sa == nil || sa.version != st.ArticlesVersion || sa.count != st.Articles {
-			arts, err := h.store.Articles(ctx, store.ArticleFilter{Sources: []string{src.Name}, Limit: n})
-			if err != nil {
-				return nil, err
-			}
-			h.gen++
-			sa = newSourceArticles(st, arts, h.gen)
+		sa, err := h.cache.source(st, known, func() ([]feeds.Article, error) {
+			return h.store.Articles(ctx, store.ArticleFilter{Sources: []string{src.Name}, Limit: h.opts.FeedItems})
+		})
+		if err != nil {
+			return nil, err
 		}
 		sf := sourceFeed{Source: src, Slug: slug, Entries: p.keyedEntries(sa.articles, sa.keys)}
 		if known {
-			kept[src.Name] = sa
+			next[src.Name] = sa
 			sf.sig = sourceSig(sf, sa.gen)
 		}
-		d.Sources = append(d.Sources, sf)
+		out = append(out, sf)
 	}
 	// Sources no longer configured drop out here.
-	h.kept = kept
-
-	for i, tf := range feedsOf {
-		tf.Entries = dedup(p.entries(members[i]), n)
-		tf.Outlets = outlets(tf.Entries)
-		d.Topics = append(d.Topics, tf)
-	}
-	d.Page = topics.Distinct(groups)
-	d.entries = map[string]*entry{}
-	for _, g := range groups {
-		for _, st := range g.Stories {
-			for _, it := range slices.Concat(st.Items, st.More) {
-				if a, ok := byID[it.ID]; ok {
-					d.entries[it.ID] = p.entry(a, reuseKey(a))
-				}
-			}
-		}
-	}
-	return d, nil
+	h.cache.sources = next
+	return out, nil
 }
 
 // countStates sums up the active sources among states.
@@ -382,26 +423,6 @@ func cleanGroups(gs []topics.Group) ([]topics.Group, []topicFeed) {
 		}
 	}
 	return out, tfs
-}
-
-// sourceArticles is one source's newest articles (at most FeedItems) as a
-// Refresh read them, with the store's stamps of them at the time.
-type sourceArticles struct {
-	version  int64 // feeds.SourceState.ArticlesVersion
-	count    int   // feeds.SourceState.Articles: also catches rows added behind the stamp's back
-	gen      uint64
-	articles []feeds.Article
-	keys     []string // reuseKey of each article, computed once
-}
-
-// newSourceArticles keeps arts, read when the source's state was st, as
-// the Handler's read number gen, which no other read shares.
-func newSourceArticles(st feeds.SourceState, arts []feeds.Article, gen uint64) *sourceArticles {
-	sa := &sourceArticles{version: st.ArticlesVersion, count: st.Articles, gen: gen, articles: arts, keys: make([]string, len(arts))}
-	for i, a := range arts {
-		sa.keys[i] = reuseKey(a)
-	}
-	return sa
 }
 
 // preparer turns articles into entries once per Refresh, however many

@@ -284,7 +284,7 @@ func TestHandler_RefreshIncremental(t *testing.T) {
 		if res := get(t, h, "GET", "/sources/"+srcs[4].Slug()+".atom", nil); res.StatusCode != 404 {
 			t.Errorf("removed source's feed: status %d, want 404", res.StatusCode)
 		}
-		if _, ok := h.kept[srcs[4].Name]; ok {
+		if _, ok := h.cache.sources[srcs[4].Name]; ok {
 			t.Error("the removed source's articles are still kept")
 		}
 	})

@@ -121,17 +121,13 @@ type Options struct {
 // Handler serves the republished feeds, the OPML, the page and /healthz. It
 // is an http.Handler; its methods are safe for concurrent use.
 type Handler struct {
-	store    Store
-	opts     Options
-	base     *url.URL
-	maxAge   string // the Cache-Control value
-	snap     atomic.Pointer[snapshot]
-	mu       sync.Mutex        // serializes Refresh, so an older snapshot never replaces a newer
-	prepared map[string]*entry // the last Refresh's entries; guarded by mu
-	// kept is each configured source's newest articles as the last
-	// Refresh read them, by source name; guarded by mu.
-	kept    map[string]*sourceArticles
-	gen     uint64 // numbers the reads of kept; guarded by mu
+	store   Store
+	opts    Options
+	base    *url.URL
+	maxAge  string // the Cache-Control value
+	snap    atomic.Pointer[snapshot]
+	mu      sync.Mutex   // serializes Refresh, so an older snapshot never replaces a newer
+	cache   refreshCache // what the last Refresh read and prepared; guarded by mu
 	changed chan struct{}
 	// started dates the empty feeds when no source was ever polled: not
 	// the render time, so that rendering them again changes nothing.

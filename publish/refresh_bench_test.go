@@ -126,7 +126,7 @@ func BenchmarkHandler_RefreshAfterPoll(b *testing.B) {
 		incrReads += len(read)
 
 		full.mu.Lock()
-		full.kept = nil
+		full.cache.sources = nil
 		full.mu.Unlock()
 		start = time.Now()
 		if err := full.Refresh(ctx); err != nil {
