@@ -83,7 +83,6 @@ const (
 // Main is the program, with its environment made explicit for tests.
 type Main struct {
 	Stdout, Stderr io.Writer
-	Stdin          io.Reader
 	Getenv         func(string) string
 	LookupEnv      func(string) (string, bool)
 	Now            func() time.Time
@@ -104,7 +103,6 @@ func NewMain() *Main {
 	return &Main{
 		Stdout:    os.Stdout,
 		Stderr:    os.Stderr,
-		Stdin:     os.Stdin,
 		Getenv:    os.Getenv,
 		LookupEnv: os.LookupEnv,
 		Now:       time.Now,
