@@ -105,8 +105,7 @@ func completionTree(ctx context.Context) []compCmd {
 // before doing anything, in a Main that reads no configuration and
 // writes nowhere, and returns the flags it defined.
 func flagsOf(ctx context.Context, path string) []compFlag {
-	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" },
-		LookupEnv: func(string) (string, bool) { return "", false }, Now: NewMain().Now}
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }, Now: NewMain().Now}
 	m.Run(ctx, append(strings.Fields(path), "-h"))
 	if m.flagSet == nil {
 		return nil

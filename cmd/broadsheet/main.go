@@ -84,7 +84,6 @@ const (
 type Main struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
-	LookupEnv      func(string) (string, bool)
 	Now            func() time.Time
 	// Terminal reports whether progress bars may be drawn on Stderr.
 	Terminal bool
@@ -101,12 +100,11 @@ type Main struct {
 // NewMain returns a Main wired to the process's environment.
 func NewMain() *Main {
 	return &Main{
-		Stdout:    os.Stdout,
-		Stderr:    os.Stderr,
-		Getenv:    os.Getenv,
-		LookupEnv: os.LookupEnv,
-		Now:       time.Now,
-		Terminal:  isTerminal(os.Stderr),
+		Stdout:   os.Stdout,
+		Stderr:   os.Stderr,
+		Getenv:   os.Getenv,
+		Now:      time.Now,
+		Terminal: isTerminal(os.Stderr),
 	}
 }
 
