@@ -74,10 +74,9 @@ func main() {
 
 // Exit statuses.
 const (
-	exitOK      = 0
-	exitFailed  = 1 // the command ran but something failed (e.g. a source)
-	exitUsage   = 2 // bad flags, bad configuration
-	exitUnknown = 2
+	exitOK     = 0
+	exitFailed = 1 // the command ran but something failed (e.g. a source)
+	exitUsage  = 2 // bad flags, bad configuration, an unknown command
 )
 
 // Main is the program, with its environment made explicit for tests.
@@ -148,7 +147,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		return m.exitStatus(m.runCommand(ctx, c, "broadsheet "+c.name, args[1:]))
 	}
 	fmt.Fprintf(m.Stderr, "broadsheet: unknown command %q; the commands are: %s (`broadsheet help` says what each does)\n", args[0], commandNames(commands()))
-	return exitUnknown
+	return exitUsage
 }
 
 // runCommand runs c with a fresh flag set named name.
