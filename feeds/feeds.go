@@ -69,9 +69,6 @@ type Article struct {
 	Hash       string    // digest of the visible fields, to notice edits
 }
 
-// IsEditorial reports whether the article is an editorial or opinion piece.
-func (a Article) IsEditorial() bool { return a.Kind == KindEditorial }
-
 // ArticleID derives an article's stable id from its source and identity, so
 // every replica and every restart names the same item the same way.
 func ArticleID(source, identity string) string {
