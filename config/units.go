@@ -69,19 +69,6 @@ func ParseSize(s string) (int64, error) {
 	return int64(v), nil
 }
 
-// formatSize writes n bytes in the largest binary unit that divides it.
-func formatSize(n int64) string {
-	for _, u := range []struct {
-		name string
-		size int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
-		if n >= u.size && n%u.size == 0 {
-			return fmt.Sprintf("%d%s", n/u.size, u.name)
-		}
-	}
-	return fmt.Sprintf("%dB", n)
-}
-
 // FormatDuration writes d as ParseDuration reads it, in days when it is a
 // whole number of them.
 func FormatDuration(d time.Duration) string {
