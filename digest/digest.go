@@ -178,8 +178,10 @@ type Service struct {
 	o      Options
 	from   *mail.Address
 
-	keyOnce sync.Mutex
-	key     []byte
+	// keyMu guards key: a mutex rather than a sync.Once, so that a failed
+	// read of the secret is tried again by the next caller.
+	keyMu sync.Mutex
+	key   []byte
 }
 
 // New returns a Service over st that sends through m, renders with t and
@@ -274,8 +276,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 // secret returns the key that signs unsubscribe links, from Options or,
 // once, from the store.
 func (s *Service) secret(ctx context.Context) ([]byte, error) {
-	s.keyOnce.Lock()
-	defer s.keyOnce.Unlock()
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
 	if len(s.key) > 0 {
 		return s.key, nil
 	}
