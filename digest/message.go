@@ -101,12 +101,13 @@ func (s *Service) compose(ctx context.Context, d Digest, del store.Delivery, gs 
 		ListID:    s.listID(d.Name),
 		Text:      text,
 		HTML:      html,
+
+		ListUnsubscribe: "<" + unsubURL + ">",
 	}
 	if s.o.BaseURL != "" {
-		m.ListUnsubscribe = "<" + unsubURL + ">"
+		// Only the web link answers a one-click POST (RFC 8058); the
+		// mailto: one does not.
 		m.ListUnsubscribePost = "List-Unsubscribe=One-Click"
-	} else {
-		m.ListUnsubscribe = "<" + unsubURL + ">"
 	}
 	return m, nil
 }
