@@ -352,13 +352,6 @@ func (r *Replica) Address() string {
 	return r.Addr
 }
 
-// OwnerID returns the replica's lease owner id ("" before it started).
-func (r *Replica) OwnerID() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.Owner
-}
-
 // Logged returns how many lines the replica has logged with message msg
 // (e.g. "digest sent").
 func (r *Replica) Logged(msg string) int {
