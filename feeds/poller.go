@@ -42,6 +42,15 @@ type SaveStats struct {
 	Updated   int
 	Unchanged int
 	Stored    []Article // the new and updated articles, as stored
+	// Rejected are the articles the store could not keep; the others are
+	// stored all the same.
+	Rejected []Rejected
+}
+
+// Rejected is one article of a poll that a store refused, and why.
+type Rejected struct {
+	Identity string
+	Err      error
 }
 
 // Report is the outcome of polling one source.
@@ -57,6 +66,7 @@ type Report struct {
 	Err         error
 	Duration    time.Duration
 	Stored      []Article
+	Rejected    []Rejected // articles the store refused; the rest are stored
 }
 
 // PollerOptions tune a Poller. Zero values take the defaults noted.
@@ -291,10 +301,14 @@ func (p *Poller) poll(ctx context.Context, src Source, owner string) (Report, er
 		return rep, err
 	}
 	rep.New, rep.Updated, rep.Unchanged, rep.Stored = stats.New, stats.Updated, stats.Unchanged, stats.Stored
+	rep.Rejected = stats.Rejected
+	for _, r := range rep.Rejected {
+		p.opts.Logger.Warn("article not stored", "source", src.Name, "identity", r.Identity, "err", r.Err)
+	}
 	if rep.Err != nil {
 		p.opts.Logger.Warn("poll failed", "source", src.Name, "failures", st.Failures, "next", st.NextDue.Format(time.RFC3339), "err", st.LastError)
 	} else {
-		p.opts.Logger.Info("polled", "source", src.Name, "status", rep.Status, "new", rep.New, "updated", rep.Updated, "dropped", rep.Dropped, "filtered", rep.Filtered, "took", rep.Duration.Round(time.Millisecond))
+		p.opts.Logger.Info("polled", "source", src.Name, "status", rep.Status, "new", rep.New, "updated", rep.Updated, "dropped", rep.Dropped, "filtered", rep.Filtered, "rejected", len(rep.Rejected), "took", rep.Duration.Round(time.Millisecond))
 	}
 	if p.opts.OnPoll != nil {
 		p.opts.OnPoll(ctx, rep)

@@ -124,7 +124,7 @@ var (
 // SchemaTables returns the tables the migrations create, in the order they
 // create them, and those the migrations insert rows into (seeded).
 func SchemaTables() (tables []string, seeded map[string]bool, err error) {
-	ms, err := migrations()
+	ms, err := migrations("")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -284,6 +284,11 @@ func copyTable(ctx context.Context, dst, src *DB, table string, replace bool, o 
 			// Drivers may reuse a []byte's memory on the next row.
 			if b, ok := v.([]byte); ok {
 				v = string(b)
+			}
+			// Older SQLite stores kept NUL and invalid UTF-8, which
+			// PostgreSQL refuses: copy the text as SavePoll now stores it.
+			if s, ok := v.(string); ok {
+				v = cleanText(s)
 			}
 			batch = append(batch, v)
 			if s, ok := v.(string); ok {

@@ -311,3 +311,54 @@ func TestCopy_VersionMismatch(t *testing.T) {
 		t.Errorf("Copy from a newer schema: %v, want an error naming the versions", err)
 	}
 }
+
+// TestCopy_HostileItems copies, from a SQLite file written before SavePoll
+// cleaned text, articles that PostgreSQL once refused (a NUL in a guid,
+// invalid UTF-8, guids and links past a btree entry's size): every one is
+// copied, and --force runs again without error or duplicates.
+func TestCopy_HostileItems(t *testing.T) {
+	ctx := t.Context()
+	src := sqliteEnd(t, filepath.Join(t.TempDir(), "from.db"))
+	if err := src.st.SyncSources(ctx, []feeds.Source{{Name: "Alpha", URL: "https://alpha.example/feed"}}); err != nil {
+		t.Fatal(err)
+	}
+	long := "https://alpha.example/" + strings.Repeat("x", 5000)
+	rows := []struct{ identity, link, title string }{
+		{"tag:alpha\x00one", "https://alpha.example/1", "NUL\x00 in the guid"},
+		{long + "/guid", "https://alpha.example/2", "long guid"},
+		{"tag:alpha:three", long + "/link", "long link"},
+		{"tag:alpha:four", "https://alpha.example/4", "bad UTF-8 \xff"},
+	}
+	for _, r := range rows {
+		if _, err := src.raw.ExecContext(ctx, `INSERT INTO articles (id, source, identity, link, story_key, title, published, first_seen)
+			VALUES (?, 'Alpha', ?, ?, ?, ?, 1, 1)`, feeds.ArticleID("Alpha", r.identity), r.identity, r.link, r.link, r.title); err != nil {
+			t.Fatalf("insert %q: %v", r.title, err)
+		}
+	}
+	dst := postgresEnd(t)
+	for _, force := range []bool{false, true} {
+		counts, err := sqldb.Copy(ctx, dst.db, src.db, sqldb.CopyOptions{Force: force})
+		if err != nil {
+			t.Fatalf("Copy (force %v): %v", force, err)
+		}
+		for _, c := range counts {
+			if c.Table == "articles" && (c.Source != 4 || c.Target != 4) {
+				t.Errorf("force %v: articles %d in the source, %d in the target, want 4 and 4", force, c.Source, c.Target)
+			}
+		}
+	}
+	got, err := dst.st.Article(ctx, feeds.ArticleID("Alpha", rows[0].identity))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Identity != "tag:alphaone" || got.Title != "NUL in the guid" {
+		t.Errorf("NUL item copied as %q, %q; want the NUL removed", got.Identity, got.Title)
+	}
+	got, err = dst.st.Article(ctx, feeds.ArticleID("Alpha", rows[3].identity))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Title != "bad UTF-8 \uFFFD" {
+		t.Errorf("bad UTF-8 title copied as %q, want U+FFFD in its place", got.Title)
+	}
+}

@@ -16,43 +16,81 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// migration is one file of migrations/, named NNNN_name.sql.
+// migration is one file of migrations/, named NNNN_name.sql, or
+// NNNN_name.DIALECT.sql for a step that only that dialect's SQL can express.
 type migration struct {
 	version int
 	name    string
+	dialect string // "" for a migration every dialect runs
 	sql     string
 }
 
-// migrations lists the embedded migrations in version order, failing on a
-// malformed name or a repeated version.
-func migrations() ([]migration, error) {
+// migrations lists the embedded migrations that dialect runs, in version
+// order, failing on a malformed name or a repeated version. A version has
+// either one file for every dialect or one file per dialect; each dialect
+// must have its own file of a version that has any. With dialect "", every
+// file is listed (SchemaTables reads them all).
+func migrations(dialect string) ([]migration, error) {
 	entries, err := fs.ReadDir(migrationFS, "migrations")
 	if err != nil {
 		return nil, err
 	}
 	var ms []migration
-	seen := map[int]string{}
+	seen := map[string]string{} // by version and dialect
+	common := map[int]bool{}
+	specific := map[int]bool{}
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || path.Ext(name) != ".sql" {
 			continue
 		}
-		num, _, ok := strings.Cut(strings.TrimSuffix(name, ".sql"), "_")
+		base := strings.TrimSuffix(name, ".sql")
+		d := ""
+		if i := strings.IndexByte(base, '.'); i >= 0 {
+			base, d = base[:i], base[i+1:]
+			if d != "sqlite" && d != "postgres" {
+				return nil, fmt.Errorf("migration %s: the dialect must be sqlite or postgres", name)
+			}
+		}
+		num, _, ok := strings.Cut(base, "_")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must be NNNN_name.sql", name)
+			return nil, fmt.Errorf("migration %s: name must be NNNN_name.sql or NNNN_name.DIALECT.sql", name)
 		}
-		if prev, dup := seen[v]; dup {
+		key := num + "." + d
+		if prev, dup := seen[key]; dup {
 			return nil, fmt.Errorf("migrations %s and %s share version %d", prev, name, v)
 		}
-		seen[v] = name
+		seen[key] = name
+		if d == "" {
+			common[v] = true
+		} else {
+			specific[v] = true
+		}
+		if common[v] && specific[v] {
+			return nil, fmt.Errorf("migration %s: version %d has a file for every dialect and one for a dialect", name, v)
+		}
+		if dialect != "" && d != "" && d != dialect {
+			continue
+		}
 		b, err := fs.ReadFile(migrationFS, "migrations/"+name)
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+		ms = append(ms, migration{version: v, name: name, dialect: d, sql: string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	if dialect != "" {
+		have := map[int]bool{}
+		for _, m := range ms {
+			have[m.version] = true
+		}
+		for v := range specific {
+			if !have[v] {
+				return nil, fmt.Errorf("migration version %d has no file for %s", v, dialect)
+			}
+		}
+	}
 	return ms, nil
 }
 
@@ -61,7 +99,7 @@ func migrations() ([]migration, error) {
 // transaction together with its record. It is idempotent, and safe to call
 // from several processes at once where the dialect takes a migration lock.
 func (db *DB) Migrate(ctx context.Context) (err error) {
-	ms, err := migrations()
+	ms, err := migrations(db.dialect.Name)
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,10 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,13 +50,13 @@ func (db *DB) SavePoll(ctx context.Context, p feeds.Poll) (feeds.SaveStats, erro
 	if src == "" {
 		return feeds.SaveStats{}, errors.New("save poll: state has no source")
 	}
-	arts, err := pollArticles(src, p.Articles)
+	arts, rejected, err := pollArticles(src, p.Articles)
 	if err != nil {
 		return feeds.SaveStats{}, fmt.Errorf("save poll %s: %w", src, err)
 	}
 	var stats feeds.SaveStats
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		stats = feeds.SaveStats{}
+		stats = feeds.SaveStats{Rejected: slices.Clone(rejected)}
 		if err := db.saveState(ctx, tx, p); err != nil {
 			return fmt.Errorf("state: %w", err)
 		}
@@ -70,7 +72,7 @@ func (db *DB) SavePoll(ctx context.Context, p feeds.Poll) (feeds.SaveStats, erro
 			e, ok := old[a.ID]
 			switch {
 			case ok && (e.source != a.Source || e.identity != a.Identity):
-				return fmt.Errorf("article id %s of %q is taken by %q of %s", a.ID, a.Identity, e.identity, e.source)
+				stats.Rejected = append(stats.Rejected, reject(a, fmt.Errorf("article id %s is taken by %.80q of %s", a.ID, e.identity, e.source)))
 			case !ok:
 				fresh = append(fresh, a)
 				changed = append(changed, a)
@@ -94,13 +96,24 @@ func (db *DB) SavePoll(ctx context.Context, p feeds.Poll) (feeds.SaveStats, erro
 				}
 			}
 		}
-		if err := db.insertArticles(ctx, tx, fresh); err != nil {
+		bad, err := db.eachAlone(ctx, tx, fresh, db.insertArticles)
+		if err != nil {
 			return fmt.Errorf("insert articles: %w", err)
 		}
-		if err := db.updateArticles(ctx, tx, edited); err != nil {
+		stats.New = len(fresh) - len(bad)
+		badEdits, err := db.eachAlone(ctx, tx, edited, db.updateArticles)
+		if err != nil {
 			return fmt.Errorf("update articles: %w", err)
 		}
-		stats.New, stats.Updated = len(fresh), len(edited)
+		stats.Updated = len(edited) - len(badEdits)
+		if len(bad)+len(badEdits) > 0 {
+			failed := make(map[*feeds.Article]bool, len(bad)+len(badEdits))
+			for _, r := range append(bad, badEdits...) {
+				failed[r.art] = true
+				stats.Rejected = append(stats.Rejected, reject(r.art, r.err))
+			}
+			changed = slices.DeleteFunc(changed, func(a *feeds.Article) bool { return failed[a] })
+		}
 		if len(changed) > 0 {
 			// The source's row is locked by saveState already.
 			if _, err := tx.ExecContext(ctx, db.q(bumpSource), src); err != nil {
@@ -138,10 +151,13 @@ func (db *DB) stamp(ctx context.Context, tx *sql.Tx) (time.Time, error) {
 }
 
 // pollArticles copies the poll's articles, dropping repeated identities,
-// filling defaults and rounding times to what the database keeps. FirstSeen
-// is cleared: SavePoll sets it on the articles it stores.
-func pollArticles(src string, in []feeds.Article) ([]*feeds.Article, error) {
+// cleaning their text (cleanText), filling defaults and rounding times to
+// what the database keeps. FirstSeen is cleared: SavePoll sets it on the
+// articles it stores. An article with no identity is rejected alone; one
+// of another source is the caller's mistake and fails the poll.
+func pollArticles(src string, in []feeds.Article) ([]*feeds.Article, []feeds.Rejected, error) {
 	out := make([]*feeds.Article, 0, len(in))
+	var rejected []feeds.Rejected
 	seen := make(map[string]bool, len(in))
 	for i := range in {
 		a := in[i]
@@ -149,10 +165,12 @@ func pollArticles(src string, in []feeds.Article) ([]*feeds.Article, error) {
 			a.Source = src
 		}
 		if a.Source != src {
-			return nil, fmt.Errorf("article %q is from source %q", a.Identity, a.Source)
+			return nil, nil, fmt.Errorf("article %q is from source %q", a.Identity, a.Source)
 		}
+		cleanArticle(&a)
 		if a.Identity == "" {
-			return nil, fmt.Errorf("article %d (%q) has no identity", i, a.Title)
+			rejected = append(rejected, feeds.Rejected{Err: fmt.Errorf("article %d (%.80q) has no identity", i, a.Title)})
+			continue
 		}
 		if seen[a.Identity] {
 			continue
@@ -168,11 +186,86 @@ func pollArticles(src string, in []feeds.Article) ([]*feeds.Article, error) {
 		a.Published, a.Updated, a.FirstSeen = roundMS(a.Published), roundMS(a.Updated), time.Time{}
 		out = append(out, &a)
 	}
-	return out, nil
+	return out, rejected, nil
+}
+
+// failedArticle is an article that a statement of its own could not store.
+type failedArticle struct {
+	art *feeds.Article
+	err error
+}
+
+// reject names a for SaveStats.Rejected, its identity cut to what a log
+// line can carry.
+func reject(a *feeds.Article, err error) feeds.Rejected {
+	id := a.Identity
+	if len(id) > 200 {
+		id = strings.ToValidUTF8(id[:200], "") + "…"
+	}
+	return feeds.Rejected{Identity: id, Err: err}
+}
+
+// eachAlone runs write over arts in one go, inside a savepoint; if that
+// fails it rolls back to the savepoint and writes each article alone, each
+// in a savepoint of its own, so that one article the database refuses
+// (PostgreSQL's first error aborts the whole transaction otherwise) costs
+// only itself. It returns the articles that failed alone; an error is
+// returned only when the transaction itself is lost (ctx done, connection
+// gone) and SavePoll must fail.
+func (db *DB) eachAlone(ctx context.Context, tx *sql.Tx, arts []*feeds.Article,
+	write func(context.Context, *sql.Tx, []*feeds.Article) error) ([]failedArticle, error) {
+	if len(arts) == 0 {
+		return nil, nil
+	}
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT save_articles"); err != nil {
+		return nil, err
+	}
+	err := write(ctx, tx, arts)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, "RELEASE SAVEPOINT save_articles")
+		return nil, err
+	}
+	if lost(ctx, err) {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT save_articles"); err != nil {
+		return nil, err
+	}
+	var failed []failedArticle
+	for _, a := range arts {
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT save_article"); err != nil {
+			return nil, err
+		}
+		werr := write(ctx, tx, []*feeds.Article{a})
+		if werr == nil {
+			if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT save_article"); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if lost(ctx, werr) {
+			return nil, werr
+		}
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT save_article"); err != nil {
+			return nil, err
+		}
+		failed = append(failed, failedArticle{art: a, err: werr})
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT save_articles"); err != nil {
+		return nil, err
+	}
+	return failed, nil
+}
+
+// lost reports whether err ends the transaction rather than one statement.
+func lost(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrTxDone) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 func (db *DB) saveState(ctx context.Context, tx *sql.Tx, p feeds.Poll) error {
 	st := p.State
+	st.URL, st.ETag, st.LastModified, st.LastError = cleanText(st.URL), cleanText(st.ETag), cleanText(st.LastModified), cleanText(st.LastError)
 	_, err := tx.ExecContext(ctx, db.q(`INSERT INTO sources
 			(name, url, active, etag, last_modified, last_attempt, last_success, last_status, last_error, failures, next_due)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

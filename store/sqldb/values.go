@@ -4,8 +4,41 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/broadsheet/broadsheet/feeds"
 )
+
+// cleanText is s as every backend can store it: without NUL, which
+// PostgreSQL refuses in text and SQLite's functions read as the end of the
+// string, and with invalid UTF-8 replaced by U+FFFD, which PostgreSQL
+// refuses too. The two stores then keep the same text.
+func cleanText(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return s
+}
+
+// cleanArticle applies cleanText to every text field of a.
+func cleanArticle(a *feeds.Article) {
+	for _, p := range []*string{&a.Source, &a.Identity, &a.Link, &a.StoryKey, &a.Title, &a.Summary,
+		&a.Content, &a.Excerpt, &a.Author, &a.Language} {
+		*p = cleanText(*p)
+	}
+	if len(a.Categories) > 0 {
+		cats := make([]string, len(a.Categories))
+		for i, c := range a.Categories {
+			cats[i] = cleanText(c)
+		}
+		a.Categories = cats
+	}
+}
 
 // ms is t as unix milliseconds, or NULL for the zero time.
 func ms(t time.Time) any {

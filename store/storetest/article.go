@@ -137,48 +137,43 @@ func (s *suite) testSavePoll(t *testing.T) {
 				got[0].Source, got[0].ID, got[0].StoryKey, got[1].Source, got[1].ID, got[1].StoryKey)
 		}
 	})
-	t.Run("Atomic", func(t *testing.T) {
+	t.Run("ClashAlone", func(t *testing.T) {
 		e := s.setup(t)
 		e.sync(src("Alpha"))
 		a1 := art("Alpha", 1, base)
 		e.save(feeds.Poll{State: stateOf("Alpha", base), Articles: []feeds.Article{a1}})
-		st := e.state("Alpha")
 
 		edited := a1
 		edited.Title = "Edited"
 		edited = withIDs(edited)
 		a2 := art("Alpha", 2, base)
 		clash := art("Alpha", 3, base)
-		clash.ID = a1.ID // a different identity under an existing id: the database refuses it
+		clash.ID = a1.ID // a different identity under an existing id: refused alone
 		next := stateOf("Alpha", base.Add(time.Hour))
 		next.ETag = `"v2"`
-		_, err := e.s.SavePoll(e.ctx, feeds.Poll{State: next, Articles: []feeds.Article{edited, a2, clash}})
-		if err == nil {
-			t.Fatal("SavePoll with a clashing id: got nil error, want one")
+		stats := e.save(feeds.Poll{State: next, Articles: []feeds.Article{edited, a2, clash}})
+		if stats.New != 1 || stats.Updated != 1 || len(stats.Rejected) != 1 || stats.Rejected[0].Identity != clash.Identity {
+			t.Fatalf("stats %+v, want 1 new, 1 updated and %q rejected", stats, clash.Identity)
 		}
-		if _, err := e.s.Article(e.ctx, a2.ID); !errors.Is(err, feeds.ErrNotFound) {
-			t.Errorf("article of the failed poll: got %v, want ErrNotFound", err)
+		e.article(a2.ID)
+		if got := e.article(a1.ID).Title; got != "Edited" {
+			t.Errorf("title after the poll %q, want %q", got, "Edited")
 		}
-		if got := e.article(a1.ID).Title; got != a1.Title {
-			t.Errorf("title after failed poll %q, want %q", got, a1.Title)
+		if got := e.state("Alpha").ETag; got != next.ETag {
+			t.Errorf("ETag after the poll %q, want %q", got, next.ETag)
 		}
-		if d := diff(e.state("Alpha"), st); d != "" {
-			t.Errorf("state after failed poll: %s", d)
-		}
-		// The store is still usable.
-		if stats := e.save(feeds.Poll{State: next, Articles: []feeds.Article{edited, a2}}); stats.New != 1 || stats.Updated != 1 {
-			t.Errorf("retry: stats %+v, want 1 new and 1 updated", stats)
+		for _, a := range stats.Stored {
+			if a.Identity == clash.Identity {
+				t.Errorf("Stored lists the rejected %q", clash.Identity)
+			}
 		}
 	})
 	t.Run("Invalid", func(t *testing.T) {
-		noIdentity := art("Alpha", 1, base)
-		noIdentity.Identity = ""
 		for _, tc := range []struct {
 			name string
 			poll feeds.Poll
 		}{
 			{"NoSource", feeds.Poll{State: feeds.SourceState{}, Articles: []feeds.Article{art("Alpha", 1, base)}}},
-			{"NoIdentity", feeds.Poll{State: stateOf("Alpha", base), Articles: []feeds.Article{art("Alpha", 2, base), noIdentity}}},
 			{"OtherSource", feeds.Poll{State: stateOf("Alpha", base), Articles: []feeds.Article{art("Beta", 1, base)}}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

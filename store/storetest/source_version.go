@@ -63,9 +63,9 @@ func (s *suite) testArticlesVersion(t *testing.T) {
 			e.save(feeds.Poll{State: st, Articles: []feeds.Article{redated, a2, a3}})
 		}, nil},
 		{"Rejected", func(e *env) {
-			_, err := e.s.SavePoll(e.ctx, feeds.Poll{State: stateOf("Alpha", e.clk.Now()), Articles: []feeds.Article{art("Alpha", 5, base), clash}})
-			if err == nil {
-				e.t.Fatal("SavePoll with a clashing id: got nil error, want one")
+			stats := e.save(feeds.Poll{State: stateOf("Alpha", e.clk.Now()), Articles: []feeds.Article{clash}})
+			if len(stats.Rejected) != 1 || stats.New+stats.Updated != 0 {
+				e.t.Fatalf("SavePoll with a clashing id: %+v, want it rejected", stats)
 			}
 		}, nil},
 		{"Resync", func(e *env) {

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("SourceCounts", s.testSourceCounts)
 	t.Run("ArticlesVersion", s.testArticlesVersion)
 	t.Run("SavePoll", s.testSavePoll)
+	t.Run("HostileItems", s.testHostileItems)
 	t.Run("ClaimDue", s.testClaimDue)
 	t.Run("Article", s.testArticle)
 	t.Run("Articles", s.testArticles)
