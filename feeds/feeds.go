@@ -53,7 +53,7 @@ type Article struct {
 	ID         string // stable across polls, restarts and replicas: see ArticleID
 	Source     string // Source.Name
 	Identity   string // guid, else canonical link, else a hash of title and date
-	Link       string // canonical link: lower-case host, no fragment, no tracking
+	Link       string // canonical link: lower-case host, no tracking; a fragment is kept unless it is tracking
 	StoryKey   string // equal for the same story carried by several sources
 	Title      string
 	Summary    string

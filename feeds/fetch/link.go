@@ -157,6 +157,41 @@ func escapeQueryPart(b *strings.Builder, part string) {
 	}
 }
 
+// withFragment returns canonical with u's fragment, unless u has none or
+// it is made of tracking parameters only (#xtor=RSS-3208), or the result
+// would not read back the same. Posts on one page (a blog's day, the RSS
+// 2.0 specification's sample feed) differ only in their fragment.
+func withFragment(canonical string, u *url.URL) string {
+	if canonical == "" || u == nil || u.Fragment == "" || trackingFragment(u.Fragment) {
+		return canonical
+	}
+	c, err := url.Parse(canonical)
+	if err != nil {
+		return canonical
+	}
+	c.Fragment, c.RawFragment = u.Fragment, u.RawFragment
+	s := c.String()
+	if again, err := url.Parse(s); err != nil || again.String() != s {
+		return canonical
+	}
+	return s
+}
+
+// trackingFragment reports whether a fragment is key=value pairs whose
+// keys are all tracking parameters.
+func trackingFragment(frag string) bool {
+	if !strings.Contains(frag, "=") {
+		return false
+	}
+	for part := range strings.SplitSeq(frag, "&") {
+		key, _, _ := strings.Cut(part, "=")
+		if !isTrackingParam(key) {
+			return false
+		}
+	}
+	return true
+}
+
 // storyKey is the canonical link without its scheme and a leading "www.",
 // so that the http, https and www variants of a story match.
 func storyKey(canonical string) string {

@@ -76,7 +76,11 @@ func (n *normalizer) article(i int, it *gofeed.Item) (feeds.Article, bool) {
 			linkURL = u
 		}
 	}
-	link := canonicalLink(linkURL)
+	// canon, without the fragment, identifies an item that has no guid,
+	// as it always has (so stored items keep their identity); the stored
+	// link keeps the fragment, which tells posts on one page apart.
+	canon := canonicalLink(linkURL)
+	link := withFragment(canon, linkURL)
 	contentBase, baseKey := n.base, n.baseKey
 	if link != "" {
 		// The canonical form, so that relative links in the content come
@@ -151,8 +155,8 @@ func (n *normalizer) article(i int, it *gofeed.Item) (feeds.Article, bool) {
 	switch {
 	case guid != "":
 		a.Identity = guid
-	case link != "":
-		a.Identity = link
+	case canon != "":
+		a.Identity = canon
 	default:
 		a.Identity = contentIdentity(a.Title, it)
 	}

@@ -316,3 +316,29 @@ func TestNormalize_TextFields(t *testing.T) {
 		t.Errorf("Hash = %q, want ContentHash %q", a.Hash, feeds.ContentHash(a))
 	}
 }
+
+func TestNormalize_Fragment(t *testing.T) {
+	src := feeds.Source{Name: "Frag", URL: "https://frag.example/feed"}
+	for _, tc := range []struct {
+		name, link, wantLink, wantIdentity string
+	}{
+		{"kept", "https://frag.example/2002/09/29#When:6:56:02PM", "https://frag.example/2002/09/29#When:6:56:02PM", "https://frag.example/2002/09/29"},
+		{"tracking dropped", "https://frag.example/a#xtor=RSS-3208&utm_source=rss", "https://frag.example/a", "https://frag.example/a"},
+		{"tracking among others kept", "https://frag.example/a#xtor=RSS-1&p=2", "https://frag.example/a#xtor=RSS-1&p=2", "https://frag.example/a"},
+		{"none", "https://frag.example/b", "https://frag.example/b", "https://frag.example/b"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			arts := parseItems(t, src, "", "<item><title>T</title><link>"+tc.link+"</link></item>")
+			if len(arts) != 1 {
+				t.Fatalf("got %d articles, want 1", len(arts))
+			}
+			a := arts[0]
+			// Items without a guid keep the identity they had before
+			// links kept their fragment, so that no stored item repeats.
+			if a.Link != tc.wantLink || a.Identity != tc.wantIdentity || a.StoryKey != storyKey(tc.wantLink) {
+				t.Errorf("link %q, identity %q, story key %q; want %q, %q, %q", a.Link, a.Identity, a.StoryKey,
+					tc.wantLink, tc.wantIdentity, storyKey(tc.wantLink))
+			}
+		})
+	}
+}

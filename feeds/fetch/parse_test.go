@@ -33,8 +33,8 @@ func TestClient_Parse_Formats(t *testing.T) {
 			want: []feeds.Article{
 				{
 					Identity:   "daily-example-1001",
-					Link:       "https://www.daily.example/news/2026/08/14/budget.html?id=7",
-					StoryKey:   "daily.example/news/2026/08/14/budget.html?id=7",
+					Link:       "https://www.daily.example/news/2026/08/14/budget.html?id=7#comments",
+					StoryKey:   "daily.example/news/2026/08/14/budget.html?id=7#comments",
 					Title:      "Council approves new budget & tax plan",
 					Summary:    `<p>The council <a href="https://www.daily.example/council" rel="nofollow noreferrer">voted</a> 7–2.</p>`,
 					Content:    `<p>The council <a href="https://www.daily.example/council?utm_medium=x" rel="nofollow noreferrer">voted</a> 7–2 on Thursday.</p><img src="https://www.daily.example/img/budget.png"><p>More.</p>`,
