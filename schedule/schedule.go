@@ -1,7 +1,8 @@
 // Package schedule parses broadsheet's schedules (Parse: the one parser,
 // CRON_TZ included) and runs its periodic jobs (digests, topic upkeep) on
 // them, each run with its own context and deadline, never overlapping
-// itself, and — given a Locker — on one replica at a time.
+// itself, and — given a Locker such as LeaseLocker over store.Locks — on
+// one replica at a time.
 package schedule
 
 import (

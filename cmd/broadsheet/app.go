@@ -180,13 +180,10 @@ func (a *app) publisher(cfg *config.Config) *publish.Handler {
 	return publish.New(a.store, opts)
 }
 
-// locker is the cross-replica lock for scheduled jobs: PostgreSQL advisory
-// locks, or none for the embedded store, which one machine uses.
+// locker is the cross-replica lock for scheduled jobs: leases in the store,
+// the same mechanism as the source and topic leases, on either backend.
 func (a *app) locker() schedule.Locker {
-	if db, ok := a.store.(*postgres.DB); ok {
-		return postgres.NewLocker(db)
-	}
-	return nil
+	return schedule.NewLeaseLocker(a.store, a.owner, 0, a.now, a.log)
 }
 
 // openStore opens the configured backend. A relative SQLite path is taken
