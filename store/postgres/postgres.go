@@ -1,8 +1,8 @@
 // Package postgres is broadsheet's multi-replica store: PostgreSQL through
 // pgx's database/sql driver. The store itself is store/sqldb; this package
-// opens the pool, applies the migrations under an advisory lock (so replicas
-// starting together don't race) and offers a Locker for jobs that must run
-// on one replica at a time.
+// opens the pool and applies the migrations under an advisory lock (so
+// replicas starting together don't race). Jobs that must run on one replica
+// at a time take leases through store.Locks, as on SQLite.
 package postgres
 
 import (

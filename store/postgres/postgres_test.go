@@ -129,67 +129,6 @@ func TestOpen(t *testing.T) {
 	})
 }
 
-func TestLocker_TryLock(t *testing.T) {
-	sdsn := freshSchema(t, testDSN(t))
-	// Two replicas.
-	l1, l2 := NewLocker(openTest(t, sdsn)), NewLocker(openTest(t, sdsn))
-	ctx := t.Context()
-	try := func(l *Locker, name string) (func(), bool) {
-		t.Helper()
-		unlock, ok, err := l.TryLock(ctx, name)
-		if err != nil {
-			t.Fatalf("TryLock(%q): %v", name, err)
-		}
-		return unlock, ok
-	}
-
-	unlock, ok := try(l1, "digest")
-	if !ok {
-		t.Fatal("first TryLock: not ok, want ok")
-	}
-	if _, ok := try(l2, "digest"); ok {
-		t.Error("TryLock held elsewhere: ok, want not ok")
-	}
-	if _, ok := try(l1, "digest"); ok {
-		// Another connection of the same pool is another session.
-		t.Error("TryLock held by the same replica: ok, want not ok")
-	}
-	unlockOther, ok := try(l2, "cleanup")
-	if !ok {
-		t.Error("TryLock of another name: not ok, want ok")
-	}
-	unlock()
-	unlock() // idempotent
-	unlock2, ok := try(l2, "digest")
-	if !ok {
-		t.Fatal("TryLock after unlock: not ok, want ok")
-	}
-	unlock2()
-	unlockOther()
-
-	t.Run("SchemaScoped", func(t *testing.T) {
-		other := NewLocker(openTest(t, freshSchema(t, testDSN(t))))
-		u, ok := try(l1, "digest")
-		if !ok {
-			t.Fatal("TryLock: not ok")
-		}
-		defer u()
-		u2, ok := try(other, "digest")
-		if !ok {
-			t.Error("same name in another schema: not ok, want ok")
-		} else {
-			u2()
-		}
-	})
-	t.Run("CancelledContext", func(t *testing.T) {
-		cctx, cancel := context.WithCancel(ctx)
-		cancel()
-		if _, _, err := l1.TryLock(cctx, "x"); err == nil {
-			t.Error("TryLock with a cancelled ctx: got nil error, want one")
-		}
-	})
-}
-
 func BenchmarkSavePoll(b *testing.B) {
 	dsn := testDSN(b)
 	storetest.BenchmarkSavePoll(b, func(b *testing.B) store.Store {
