@@ -21,6 +21,11 @@ type FetchResult struct {
 	LastModified string
 	Articles     []Article
 	Dropped      int // items beyond the per-fetch cap, not stored this time
+	// Skipped counts the items left out because they could not be read
+	// (a JSON Feed item with a wrongly typed field); the others are kept.
+	// SkipReasons says why, for the first few.
+	Skipped     int
+	SkipReasons []string
 }
 
 // FetchError is a failed fetch, described in words a user can act on. Fetchers

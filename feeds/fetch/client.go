@@ -204,7 +204,7 @@ func (c *Client) Fetch(ctx context.Context, src feeds.Source, prev feeds.SourceS
 		ferr.URL, ferr.Status = src.URL, code
 		return nil, ferr
 	}
-	arts, dropped, err := c.parse(src, data, resp.Header.Get("Content-Type"), resp.Request.URL)
+	p, err := c.parseTitled(src, data, resp.Header.Get("Content-Type"), resp.Request.URL)
 	if err != nil {
 		var fe *feeds.FetchError
 		if errors.As(err, &fe) {
@@ -216,8 +216,10 @@ func (c *Client) Fetch(ctx context.Context, src feeds.Source, prev feeds.SourceS
 		Status:       code,
 		ETag:         resp.Header.Get("ETag"),
 		LastModified: resp.Header.Get("Last-Modified"),
-		Articles:     arts,
-		Dropped:      dropped,
+		Articles:     p.arts,
+		Dropped:      p.dropped,
+		Skipped:      p.skipped,
+		SkipReasons:  p.reasons,
 	}, nil
 }
 

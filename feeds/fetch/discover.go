@@ -52,9 +52,9 @@ func (c *Client) Discover(ctx context.Context, rawURL string) (*Discovery, error
 	if err != nil {
 		return nil, err
 	}
-	arts, _, title, perr := c.parseTitled(feeds.Source{URL: rawURL}, data, ct, final)
+	p, perr := c.parseTitled(feeds.Source{URL: rawURL}, data, ct, final)
 	if perr == nil {
-		return &Discovery{URL: rawURL, Title: title, Articles: arts, How: FoundDirect}, nil
+		return &Discovery{URL: rawURL, Title: p.title, Articles: p.arts, How: FoundDirect}, nil
 	}
 	page := looksLikeHTML(bytes.TrimSpace(data))
 	var advertised []string
@@ -111,11 +111,11 @@ func (c *Client) tryFeed(ctx context.Context, u string) (*Discovery, error) {
 	if err != nil {
 		return nil, err
 	}
-	arts, _, title, err := c.parseTitled(feeds.Source{URL: u}, data, ct, final)
+	p, err := c.parseTitled(feeds.Source{URL: u}, data, ct, final)
 	if err != nil {
 		return nil, err
 	}
-	return &Discovery{URL: u, Title: title, Articles: arts}, nil
+	return &Discovery{URL: u, Title: p.title, Articles: p.arts}, nil
 }
 
 // usualFeedURLs are the commonPaths under page's folder, then at the

@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -48,14 +49,24 @@ func (c *Client) Parse(src feeds.Source, body io.Reader, contentType string) (ar
 // parse is Parse on bytes already read; docURL is where they came from
 // (after redirects), against which relative links are resolved.
 func (c *Client) parse(src feeds.Source, data []byte, contentType string, docURL *url.URL) ([]feeds.Article, int, error) {
-	arts, dropped, _, err := c.parseTitled(src, data, contentType, docURL)
-	return arts, dropped, err
+	p, err := c.parseTitled(src, data, contentType, docURL)
+	return p.arts, p.dropped, err
 }
 
-// parseTitled is parse, also returning the feed's title as plain text.
-func (c *Client) parseTitled(src feeds.Source, data []byte, contentType string, docURL *url.URL) ([]feeds.Article, int, string, error) {
-	fail := func(reason string, err error) ([]feeds.Article, int, string, error) {
-		return nil, 0, "", &feeds.FetchError{URL: src.URL, Reason: reason, Err: err}
+// parsed is what parseTitled makes of a feed.
+type parsed struct {
+	arts    []feeds.Article
+	dropped int      // items beyond the cap
+	skipped int      // items left out because they could not be read
+	reasons []string // why, for the first few of them
+	title   string   // the feed's title as plain text
+}
+
+// parseTitled is parse, also returning the feed's title and the items it
+// could not read.
+func (c *Client) parseTitled(src feeds.Source, data []byte, contentType string, docURL *url.URL) (parsed, error) {
+	fail := func(reason string, err error) (parsed, error) {
+		return parsed{}, &feeds.FetchError{URL: src.URL, Reason: reason, Err: err}
 	}
 	data = toUTF8(data, contentType)
 	trimmed := bytes.TrimSpace(data)
@@ -75,6 +86,15 @@ func (c *Client) parseTitled(src feeds.Source, data []byte, contentType string, 
 		part, cutDropped = cutXML(data, c.opts.MaxItems, maxNodes)
 	}
 	feed, err := parser.Parse(bytes.NewReader(part))
+	var p parsed
+	var te *json.UnmarshalTypeError
+	if err != nil && parser == c.jsonParser && errors.As(err, &te) {
+		// One wrongly typed item must not cost the others.
+		if fixed, n, reasons, ok := dropBadJSONItems(part); ok {
+			p.skipped, p.reasons = n, reasons
+			feed, err = parser.Parse(bytes.NewReader(fixed))
+		}
+	}
 	if err != nil {
 		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) && looksLikeHTML(trimmed) {
 			if u := discoverFeed(data, docURL); u != "" && (docURL == nil || u != docURL.String()) {
@@ -114,7 +134,8 @@ func (c *Client) parseTitled(src feeds.Source, data []byte, contentType string, 
 		arts = append(arts, a)
 	}
 	clear(all[len(arts):]) // let the unused tail's strings go
-	return arts, dropped, n.title(feed.Title), nil
+	p.arts, p.dropped, p.title = arts, dropped, n.title(feed.Title)
+	return p, nil
 }
 
 // itemsPerWorker is the least work worth another goroutine.
