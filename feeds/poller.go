@@ -63,6 +63,7 @@ type Report struct {
 	Unchanged   int
 	Dropped     int
 	Filtered    int // articles the source's keep and block rules left out
+	Skipped     int // items that could not be read; the others were stored
 	Err         error
 	Duration    time.Duration
 	Stored      []Article
@@ -277,7 +278,10 @@ func (p *Poller) poll(ctx context.Context, src Source, owner string) (Report, er
 		}
 		next = later(next, now.Add(p.backoff(st.Failures)))
 	} else {
-		rep.Status, rep.NotModified, rep.Dropped = res.Status, res.NotModified, res.Dropped
+		rep.Status, rep.NotModified, rep.Dropped, rep.Skipped = res.Status, res.NotModified, res.Dropped, res.Skipped
+		for _, r := range res.SkipReasons {
+			p.opts.Logger.Warn("item skipped", "source", src.Name, "reason", r)
+		}
 		st.Failures, st.LastError, st.LastStatus = 0, "", res.Status
 		st.LastSuccess = now
 		if !res.NotModified {
@@ -308,7 +312,7 @@ func (p *Poller) poll(ctx context.Context, src Source, owner string) (Report, er
 	if rep.Err != nil {
 		p.opts.Logger.Warn("poll failed", "source", src.Name, "failures", st.Failures, "next", st.NextDue.Format(time.RFC3339), "err", st.LastError)
 	} else {
-		p.opts.Logger.Info("polled", "source", src.Name, "status", rep.Status, "new", rep.New, "updated", rep.Updated, "dropped", rep.Dropped, "filtered", rep.Filtered, "rejected", len(rep.Rejected), "took", rep.Duration.Round(time.Millisecond))
+		p.opts.Logger.Info("polled", "source", src.Name, "status", rep.Status, "new", rep.New, "updated", rep.Updated, "dropped", rep.Dropped, "filtered", rep.Filtered, "rejected", len(rep.Rejected), "skipped", rep.Skipped, "took", rep.Duration.Round(time.Millisecond))
 	}
 	if p.opts.OnPoll != nil {
 		p.opts.OnPoll(ctx, rep)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -282,5 +283,33 @@ func TestPoller_Keep(t *testing.T) {
 	}
 	if len(arts) != 3 || arts[1].Title != "Sponsored: mattresses" {
 		t.Error("filtering changed the fetcher's slice")
+	}
+}
+
+// TestPoller_PollNow_Skipped: items the fetcher could not read are counted
+// in the report and logged, one line each, and the rest are stored.
+func TestPoller_PollNow_Skipped(t *testing.T) {
+	src := Source{Name: "a", URL: "http://a.example/feed.json"}
+	var arts []Article
+	for _, id := range []string{"1", "2", "4"} {
+		arts = append(arts, Article{ID: ArticleID("a", id), Source: "a", Identity: id, Title: "Item " + id})
+	}
+	reason := `JSON Feed item 3 (id "3"): "title" is a JSON number where JSON Feed wants a string`
+	st := newMemStore()
+	f := &fakeFetcher{fn: func(Source, SourceState) (*FetchResult, error) {
+		return &FetchResult{Status: 200, Articles: arts, Skipped: 1, SkipReasons: []string{reason}}, nil
+	}}
+	var log strings.Builder
+	p := NewPoller(f, st, PollerOptions{Logger: slog.New(slog.NewTextHandler(&log, nil)), Next: every(time.Hour), Now: func() time.Time { return t0 }})
+	rep := p.PollNow(context.Background(), []Source{src}, nil)[0]
+	if rep.Err != nil || rep.New != 3 || rep.Skipped != 1 || len(st.arts) != 3 {
+		t.Fatalf("report = %+v with %d stored; want 3 new, 1 skipped, no error", rep, len(st.arts))
+	}
+	if st.states["a"].LastError != "" {
+		t.Errorf("LastError = %q: a skipped item is not a failed poll", st.states["a"].LastError)
+	}
+	out := log.String()
+	if !strings.Contains(out, "item skipped") || !strings.Contains(out, `title\" is a JSON number`) || !strings.Contains(out, "skipped=1") {
+		t.Errorf("log does not name the skipped item and count:\n%s", out)
 	}
 }

@@ -113,6 +113,9 @@ func printFetchTable(w io.Writer, reports []feeds.Report) (failed int) {
 			}
 			result = "ok (" + strings.Join(why, ", ") + ")"
 		}
+		if r.Err == nil && r.Skipped > 0 {
+			result += fmt.Sprintf("; %s unreadable, skipped (see the log)", plural(r.Skipped, "item", "items"))
+		}
 		n += r.New
 		upd += r.Updated
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", r.Source, status, r.New, r.Updated, r.Unchanged, result)
