@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/sanitize"
 	"github.com/broadsheet/broadsheet/store"
 	"github.com/broadsheet/broadsheet/topics"
 )
@@ -222,7 +224,22 @@ func fixtureArticles() []feeds.Article {
 	a7 := article("Daily Planet", "dp-3", "Notice without a link", "", at(6, 0))
 	a7.StoryKey = ""
 	a7.Summary = "<p>Office closed on Friday.</p>"
-	return []feeds.Article{a1, a2, a3, a4, a5, a6, a7}
+	arts := []feeds.Article{a1, a2, a3, a4, a5, a6, a7}
+	for i := range arts {
+		arts[i] = stored(arts[i])
+	}
+	return arts
+}
+
+// stored returns a with its HTML as ingest stores it (sanitized, links
+// resolved against the item's link), which publish republishes as it is.
+func stored(a feeds.Article) feeds.Article {
+	base, _ := url.Parse(a.Link)
+	if a.Link == "" {
+		base = nil
+	}
+	a.Summary, a.Content = sanitize.HTML(a.Summary, base), sanitize.HTML(a.Content, base)
+	return a
 }
 
 // fixtureMembers are the topics of fixtureArticles: a configured topic

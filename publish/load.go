@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
-	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -23,7 +22,7 @@ import (
 const idPrefix = "tag:broadsheet,2026:article/"
 
 // entry is one article prepared for output: text escaped by the encoders,
-// HTML sanitized again, URLs checked.
+// HTML as ingest stored it (sanitized once, there), URLs checked.
 type entry struct {
 	ID        string // the entry id: idPrefix + Article.ID
 	ArticleID string
@@ -477,26 +476,24 @@ func (p *preparer) entry(a feeds.Article, key string) *entry {
 		outletURL = sanitize.RedactURL(src.URL)
 	}
 	if old, ok := p.prev[a.ID]; ok && key != "" && old.key == key && old.Outlet.URL == outletURL {
-		// Sanitizing is most of preparing: an unchanged article is reused,
-		// with this Refresh's topics.
+		// An unchanged article is reused, with this Refresh's topics, so
+		// that a Refresh allocates only for what changed.
 		e := *old
 		e.Topics = p.topics[a.ID]
 		p.cache[a.ID] = &e
 		return &e
 	}
 	link := sanitize.Link(a.Link)
-	var base *url.URL
-	if link != "" {
-		base, _ = url.Parse(link)
-	}
 	e := &entry{
 		ID:        idPrefix + a.ID,
 		ArticleID: a.ID,
 		Title:     sanitize.Plain(a.Title, sanitize.TitleRunes),
 		Author:    sanitize.Plain(a.Author, sanitize.NameRunes),
 		Link:      link,
-		Summary:   sanitize.HTML(a.Summary, base),
-		Content:   sanitize.HTML(a.Content, base),
+		// Stored HTML was sanitized once, at ingest (links resolved
+		// there too); parsing it again here cost most of a Refresh.
+		Summary:   a.Summary,
+		Content:   a.Content,
 		Published: utcSecond(a.Published),
 		Updated:   utcSecond(a.Updated),
 		Kind:      a.Kind,

@@ -22,7 +22,7 @@
 // Entry ids are "tag:broadsheet,2026:article/" + Article.ID: the same in
 // every feed, on every replica, across restarts and changes of address.
 // Titles and author names are text that reads the same as HTML; summaries
-// and contents are sanitized again on output. JSON Feed items carry an
+// and contents are republished as ingest stored them, sanitized once. JSON Feed items carry an
 // "_broadsheet" extension object: outlet {name, feed_url}, kind, topics
 // [{slug, label, kind, feed_url}] and also_in (the other outlets carrying
 // the story, in the combined feeds).

@@ -202,7 +202,7 @@ func TestHandler_WriteDir(t *testing.T) {
 }
 
 // TestHandler_RefreshSeesEdits checks that entries reused between
-// Refreshes (unchanged articles are not sanitized again) give way to an
+// Refreshes (unchanged articles are not prepared again) give way to an
 // edited article's new text.
 func TestHandler_RefreshSeesEdits(t *testing.T) {
 	arts := fixtureArticles()
