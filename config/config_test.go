@@ -519,6 +519,11 @@ storage: sqlite
 			},
 		},
 		{
+			name: "SourceNameBidi",
+			src:  "sources:\n  - name: \"Daily \\u202Etenalp\"\n    url: https://a.example/feed\n  - name: \"نی‌وز\"\n    url: https://b.example/feed\n",
+			want: []problem{{2, 11, "sources[0].name", `"Daily \u202etenalp" holds the bidi control U+202E`}},
+		},
+		{
 			name: "Storage",
 			src:  "storage:\n  driver: postgres\n",
 			want: []problem{{2, 3, "storage.dsn", "is required for the postgres driver"}}, // missing: the storage block

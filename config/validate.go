@@ -281,6 +281,10 @@ func (v *validator) sources() map[string]int {
 			v.add(key+".name", "is required: give each source a short unique name, such as \"Example News\"")
 		case slug == "":
 			v.add(key+".name", "%q has no letters or digits: a source's name needs some, since it becomes the source's address /sources/{slug}", s.Name)
+		case bidiControl(s.Name) >= 0:
+			// Refused, not stripped: a name is the source's identity in the
+			// store, and stripping would rename it behind the user's back.
+			v.add(key+".name", "%+q holds the bidi control U+%04X, which can make text display in another order than it is written: remove it", s.Name, bidiControl(s.Name))
 		default:
 			if j, dup := slugs[slug]; dup {
 				other := fmt.Sprintf("sources[%d]", j)
@@ -535,4 +539,16 @@ func (v *validator) filterRules(key string, rules []string) {
 			v.add(fmt.Sprintf("%s[%d]", key, j), "%v", err)
 		}
 	}
+}
+
+// bidiControl returns the first bidi embedding, override or isolate
+// (U+202A–U+202E, U+2066–U+2069) in s, or -1. The joiners and marks that
+// scripts need (ZWJ, ZWNJ, LRM, RLM) are not among them.
+func bidiControl(s string) rune {
+	for _, r := range s {
+		if r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 {
+			return r
+		}
+	}
+	return -1
 }
