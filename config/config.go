@@ -88,7 +88,7 @@ type Fetch struct {
 	MaxBodyBytes         int64         `yaml:"max_body_bytes"`
 	MaxItems             int           `yaml:"max_items"` // items kept per fetch
 	UserAgent            string        `yaml:"user_agent"`
-	AllowPrivateNetworks *bool         `yaml:"allow_private_networks"` // default true
+	AllowPrivateNetworks *bool         `yaml:"allow_private_networks"` // default false
 }
 
 // Log sets up logging.

@@ -66,7 +66,7 @@ func TestLoad_Full(t *testing.T) {
 			MaxBodyBytes:         4 << 20,
 			MaxItems:             200,
 			UserAgent:            "broadsheet/1.0 (+https://news.example.org/)",
-			AllowPrivateNetworks: boolp(false),
+			AllowPrivateNetworks: boolp(true),
 		},
 		Log: Log{Level: "debug", Format: "json"},
 		Sources: []Source{
@@ -132,8 +132,8 @@ func TestLoad_Full(t *testing.T) {
 			}
 		}
 	}
-	if got.AllowPrivateNetworks() || got.ClusteringEnabled() {
-		t.Errorf("AllowPrivateNetworks, ClusteringEnabled = %v, %v; want false, false", got.AllowPrivateNetworks(), got.ClusteringEnabled())
+	if !got.AllowPrivateNetworks() || got.ClusteringEnabled() {
+		t.Errorf("AllowPrivateNetworks, ClusteringEnabled = %v, %v; want true, false", got.AllowPrivateNetworks(), got.ClusteringEnabled())
 	}
 }
 
@@ -198,7 +198,7 @@ func TestDefault(t *testing.T) {
 		{"fetch.timeout", c.Fetch.Timeout, 30 * time.Second},
 		{"fetch.max_body_bytes", c.Fetch.MaxBodyBytes, int64(16 << 20)},
 		{"fetch.max_items", c.Fetch.MaxItems, 1000},
-		{"AllowPrivateNetworks", c.AllowPrivateNetworks(), true},
+		{"AllowPrivateNetworks", c.AllowPrivateNetworks(), false},
 		{"log.level", c.Log.Level, "info"},
 		{"log.format", c.Log.Format, "text"},
 		{"ClusteringEnabled", c.ClusteringEnabled(), true},
@@ -215,10 +215,11 @@ func TestDefault(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Errorf("Default().Validate() = %v, want nil", err)
 	}
-	// Nil *bool means the default, true.
+	// Nil *bool means the default: false for private networks, true for
+	// clustering.
 	var zero Config
-	if !zero.AllowPrivateNetworks() || !zero.ClusteringEnabled() {
-		t.Errorf("zero Config: AllowPrivateNetworks, ClusteringEnabled = %v, %v; want true, true", zero.AllowPrivateNetworks(), zero.ClusteringEnabled())
+	if zero.AllowPrivateNetworks() || !zero.ClusteringEnabled() {
+		t.Errorf("zero Config: AllowPrivateNetworks, ClusteringEnabled = %v, %v; want false, true", zero.AllowPrivateNetworks(), zero.ClusteringEnabled())
 	}
 }
 
@@ -335,6 +336,11 @@ func TestLoad_Shipped(t *testing.T) {
 	}
 	if len(c.Sources) == 0 {
 		t.Errorf("%s lists no sources", path)
+	}
+	// The shipped file must keep the safe default: it states the key only
+	// in a comment.
+	if c.AllowPrivateNetworks() {
+		t.Errorf("%s allows private networks; the shipped default must be false", path)
 	}
 }
 
@@ -780,7 +786,7 @@ smtp:
   password: ${SMTP_PASSWORD}
 `
 	env := envOf(map[string]string{
-		"WORKERS": "3", "MAXBODY": "2MiB", "PRIVATE": "false", "THRESHOLD": "0.5",
+		"WORKERS": "3", "MAXBODY": "2MiB", "PRIVATE": "true", "THRESHOLD": "0.5",
 		"TITLE": "daily", "SMTP_PORT": "2525", "SMTP_PASSWORD": "a'b\"c: #d\ne",
 	})
 	c, err := parseWith("t.yaml", []byte(src), env)
@@ -794,7 +800,7 @@ smtp:
 		{"workers", c.Fetch.Workers, 3},
 		{"timeout", c.Fetch.Timeout, 45 * time.Second},
 		{"max_body_bytes", c.Fetch.MaxBodyBytes, int64(2 << 20)},
-		{"allow_private_networks", c.AllowPrivateNetworks(), false},
+		{"allow_private_networks", c.AllowPrivateNetworks(), true},
 		{"threshold", c.Clustering.Threshold, 0.5},
 		{"title", c.Server.Title, "$5 news, daily"},
 		{"port", c.SMTP.Port, 2525},

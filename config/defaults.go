@@ -46,7 +46,7 @@ const (
 // Default returns a Config with every default filled in. It is valid as it
 // is, with no sources.
 func Default() *Config {
-	yes := true
+	yes, no := true, false
 	return &Config{
 		Storage:  Storage{Driver: DefaultStorageDriver, Path: DefaultSQLitePath},
 		Schedule: DefaultSchedule,
@@ -62,7 +62,7 @@ func Default() *Config {
 			Timeout:              DefaultTimeout,
 			MaxBodyBytes:         DefaultMaxBodyBytes,
 			MaxItems:             DefaultMaxItems,
-			AllowPrivateNetworks: &yes,
+			AllowPrivateNetworks: &no,
 		},
 		Log:        Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
 		Clustering: Clustering{Enabled: &yes, Window: DefaultWindow},
@@ -71,9 +71,10 @@ func Default() *Config {
 }
 
 // AllowPrivateNetworks reports whether sources may resolve to loopback and
-// private addresses; true unless the configuration says false.
+// private addresses; false unless the configuration says true, so that a
+// redirect from a public feed cannot reach an internal service.
 func (c *Config) AllowPrivateNetworks() bool {
-	return c.Fetch.AllowPrivateNetworks == nil || *c.Fetch.AllowPrivateNetworks
+	return c.Fetch.AllowPrivateNetworks != nil && *c.Fetch.AllowPrivateNetworks
 }
 
 // ClusteringEnabled reports whether articles are grouped into stories; true

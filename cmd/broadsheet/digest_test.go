@@ -51,6 +51,8 @@ func digestConfig(t *testing.T, dir, feedURL string, rcpts []string, smtpBlock s
 server:
   listen: 127.0.0.1:0
   base_url: https://news.example.org/bs/
+fetch:
+  allow_private_networks: true # the test feed is on loopback
 sources:
   - name: Local Opinion
     url: %s
@@ -412,6 +414,8 @@ func TestMain_DigestSendEmptyReason(t *testing.T) {
 			os.WriteFile(cfg, []byte(fmt.Sprintf(`storage:
   path: %s
 outbox: %s
+fetch:
+  allow_private_networks: true
 log:
   level: warn
 sources:

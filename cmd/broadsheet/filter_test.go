@@ -19,6 +19,8 @@ func TestMain_FetchFilters(t *testing.T) {
 	cfg := filepath.Join(dir, "config.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`storage:
   path: %s
+fetch:
+  allow_private_networks: true
 log:
   level: warn
 sources:

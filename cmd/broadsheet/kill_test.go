@@ -189,7 +189,7 @@ func killFetchConfig(t *testing.T, dir, db string, srv *httptest.Server, n int) 
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "storage:\n  driver: sqlite\n  path: %s\n", filepath.Join(dir, db))
-	b.WriteString("schedule: \"@every 1h\"\nserver:\n  listen: 127.0.0.1:0\nfetch:\n  workers: 8\n  per_host: 0\n  timeout: 10s\nlog:\n  level: warn\nsources:\n")
+	b.WriteString("schedule: \"@every 1h\"\nserver:\n  listen: 127.0.0.1:0\nfetch:\n  workers: 8\n  per_host: 0\n  timeout: 10s\n  allow_private_networks: true\nlog:\n  level: warn\nsources:\n")
 	for i := range n {
 		fmt.Fprintf(&b, "  - name: Feed %d\n    url: %s/feed/%d.xml\n", i, srv.URL, i)
 	}
@@ -479,6 +479,8 @@ func killDigestConfig(t *testing.T, dir, feedURL string, rcpts []string, port in
 server:
   listen: 127.0.0.1:0
   base_url: https://news.example.org/
+fetch:
+  allow_private_networks: true # the test feed is on loopback
 log:
   level: warn
 sources:

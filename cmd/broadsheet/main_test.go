@@ -84,7 +84,7 @@ func writeConfig(t *testing.T, dir string, fs *feedServer, n int, extra string) 
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "storage:\n  driver: sqlite\n  path: %s\n", filepath.Join(dir, "bs.db"))
-	fmt.Fprintf(&b, "schedule: \"@every 1h\"\nserver:\n  listen: 127.0.0.1:0\nfetch:\n  workers: 16\n  per_host: 0\n  timeout: 10s\nlog:\n  level: warn\n%s\nsources:\n", extra)
+	fmt.Fprintf(&b, "schedule: \"@every 1h\"\nserver:\n  listen: 127.0.0.1:0\nfetch:\n  workers: 16\n  per_host: 0\n  timeout: 10s\n  allow_private_networks: true\nlog:\n  level: warn\n%s\nsources:\n", extra)
 	for i := range n {
 		fmt.Fprintf(&b, "  - name: Feed %d\n    url: %s/feed/%d.xml\n", i, fs.URL, i)
 	}

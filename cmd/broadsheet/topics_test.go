@@ -113,7 +113,7 @@ func writeNewsConfig(t *testing.T, dir, url string) string {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "storage:\n  driver: sqlite\n  path: %s\n", filepath.Join(dir, "bs.db"))
-	b.WriteString("schedule: \"@every 1h\"\nserver:\n  listen: 127.0.0.1:0\nlog:\n  level: warn\n")
+	b.WriteString("schedule: \"@every 1h\"\nserver:\n  listen: 127.0.0.1:0\nfetch:\n  allow_private_networks: true\nlog:\n  level: warn\n")
 	b.WriteString("topics:\n  - name: Korean Peninsula\n    match:\n      any: [North Korea, Pyongyang]\n  - name: Climate\n    match:\n      any: [climate change]\n")
 	b.WriteString("sources:\n")
 	names := make([]string, 0, len(outlets))
