@@ -48,6 +48,10 @@ type Options struct {
 	// sanitized again; default 32 MiB, negative for none.
 	SanitizeCacheBytes int64
 	Now                func() time.Time // default time.Now
+
+	// guard replaces guardAddress in tests, which can tell two loopback
+	// servers apart only by port, to play a public one.
+	guard func(address string) error
 }
 
 // Client fetches and parses feeds. It is safe for concurrent use; create one
@@ -96,6 +100,9 @@ func New(opts Options) *Client {
 	proxy := http.ProxyFromEnvironment
 	if !opts.AllowPrivateNetworks {
 		dialer.Control = refusePrivate
+		if opts.guard != nil {
+			dialer.Control = func(_, address string, _ syscall.RawConn) error { return opts.guard(address) }
+		}
 		proxy = nil
 	}
 	transport := &http.Transport{
@@ -272,7 +279,14 @@ func (c *Client) netError(ctx context.Context, src feeds.Source, host, limit str
 	)
 	switch {
 	case errors.As(err, &pe):
-		fe.Reason = pe.Error() + "; set fetch.allow_private_networks: true to allow it"
+		fe.Reason = pe.Error() + "; " + PrivateNetworkAdvice
+		// The dial that failed may be a redirect's: say so, since the
+		// source's own host may well be public.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			if to, perr := url.Parse(ue.URL); perr == nil && !strings.EqualFold(to.Host, host) {
+				fe.Reason = fmt.Sprintf("the feed redirects to %s; %s; %s", to.Host, pe.Error(), PrivateNetworkAdvice)
+			}
+		}
 	case errors.As(err, &re):
 		fe.Reason = re.reason
 	case errors.Is(ctx.Err(), context.Canceled):

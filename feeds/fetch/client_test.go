@@ -413,7 +413,7 @@ func TestClient_Fetch_PrivateNetworks(t *testing.T) {
 		url    string
 		reason string
 	}{
-		{"loopback refused", false, srv.URL, "refused to connect to 127.0.0.1: it is a private/loopback address; set fetch.allow_private_networks: true to allow it"},
+		{"loopback refused", false, srv.URL, "refused to connect to 127.0.0.1: it is a private/loopback address; " + PrivateNetworkAdvice},
 		{"localhost name refused after DNS", false, "http://localhost:" + port + "/", "it is a private/loopback address"},
 		{"loopback allowed", true, srv.URL, ""},
 	}

@@ -1,10 +1,16 @@
 package fetch
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"syscall"
 )
+
+// PrivateNetworkAdvice is what to do about a source the guard refuses;
+// polls and `broadsheet check` say the same.
+const PrivateNetworkAdvice = "if you mean to poll an intranet or loopback feed, set fetch.allow_private_networks: true in config.yaml"
 
 // privateAddrError is returned by the dialer when the network guard refuses
 // an address.
@@ -20,6 +26,12 @@ func (e *privateAddrError) Error() string {
 // resolution, once per address tried, including on redirects, so neither a
 // hostname resolving to 127.0.0.1 nor a redirect to 10.0.0.1 slips past.
 func refusePrivate(network, address string, _ syscall.RawConn) error {
+	return guardAddress(address)
+}
+
+// guardAddress is the guard's decision on one "ip:port" about to be
+// dialled: nil for a public address, else why not.
+func guardAddress(address string) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return fmt.Errorf("refused to connect to %q: not an IP address", address)
@@ -28,6 +40,31 @@ func refusePrivate(network, address string, _ syscall.RawConn) error {
 		return &privateAddrError{addr: ap.Addr().Unmap()}
 	}
 	return nil
+}
+
+// PrivateAddrs resolves host (a name or an IP literal, as in a URL's
+// Hostname) and returns those of its addresses the guard refuses. A name
+// the guard would refuse in part is still refused on those addresses, so
+// any non-empty result means polls may fail.
+func PrivateAddrs(ctx context.Context, r *net.Resolver, host string) ([]netip.Addr, error) {
+	var addrs []netip.Addr
+	if a, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{a}
+	} else {
+		if r == nil {
+			r = net.DefaultResolver
+		}
+		if addrs, err = r.LookupNetIP(ctx, "ip", host); err != nil {
+			return nil, err
+		}
+	}
+	var refused []netip.Addr
+	for _, a := range addrs {
+		if !isPublic(a) {
+			refused = append(refused, a.Unmap())
+		}
+	}
+	return refused, nil
 }
 
 // isPublic reports whether a is a global unicast address: not loopback,
