@@ -173,6 +173,9 @@ func (m *Main) cmdCheck(ctx context.Context, fs *flag.FlagSet, args []string) er
 		return &exitError{code: exitUsage, msg: fmt.Sprintf("%s: digests: %v", path, err)}
 	}
 	fmt.Fprintln(m.Stdout, cfg.Summary())
+	for _, w := range privateSourceWarnings(ctx, path, cfg) {
+		fmt.Fprintln(m.Stderr, w)
+	}
 	fmt.Fprintln(m.Stdout, "configuration OK")
 	return nil
 }
