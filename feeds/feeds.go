@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -62,11 +63,20 @@ type Article struct {
 	Author     string
 	Categories []string
 	Language   string
-	Kind       Kind      // editorial when the source or the item says so
-	Published  time.Time // never zero once stored; see fetch's date fallbacks
-	Updated    time.Time // when the feed says the item last changed; may be zero
-	FirstSeen  time.Time // when broadsheet first stored it; set by the store
-	Hash       string    // digest of the visible fields, to notice edits
+	Enclosures []Enclosure // media files (podcast audio, video), at most a few per item
+	Kind       Kind        // editorial when the source or the item says so
+	Published  time.Time   // never zero once stored; see fetch's date fallbacks
+	Updated    time.Time   // when the feed says the item last changed; may be zero
+	FirstSeen  time.Time   // when broadsheet first stored it; set by the store
+	Hash       string      // digest of the visible fields, to notice edits
+}
+
+// Enclosure is a media file an item carries: RSS <enclosure>, Atom
+// link rel="enclosure" or a JSON Feed attachment.
+type Enclosure struct {
+	URL    string // absolute http or https, as sanitize.Link accepts
+	Type   string // MIME type, lower case, such as "audio/mpeg"; may be empty
+	Length int64  // size in bytes; 0 when unknown
 }
 
 // ArticleID derives an article's stable id from its source and identity, so
@@ -82,6 +92,11 @@ func ContentHash(a Article) string {
 	for _, s := range []string{a.Title, a.Link, a.Summary, a.Content, a.Author, strings.Join(a.Categories, "\x1f")} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
+	}
+	// Only when there are any, so that the hash of an item without
+	// enclosures is what it was before they were kept (no mass "edit").
+	for _, e := range a.Enclosures {
+		fmt.Fprintf(h, "enclosure\x00%s\x00%s\x00%d\x00", e.URL, e.Type, e.Length)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }

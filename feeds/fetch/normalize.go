@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -132,6 +134,7 @@ func (n *normalizer) article(i int, it *gofeed.Item) (feeds.Article, bool) {
 		a.Author = n.name(n.feedAuthor)
 	}
 	a.Categories = n.categories(it.Categories)
+	a.Enclosures = n.enclosures(it.Enclosures)
 	a.Language = n.feedLang
 	if it.DublinCoreExt != nil {
 		if l := cleanLang(firstNonEmpty(it.DublinCoreExt.Language)); l != "" {
@@ -236,6 +239,72 @@ func mediaURLs(link *url.URL, it *gofeed.Item) []string {
 		}
 	}
 	return us
+}
+
+// Limits on the enclosures kept per item: a podcast episode has one or
+// two, and a feed that lists hundreds, or URLs of megabytes, is not
+// offering media.
+const (
+	maxEnclosures   = 8
+	maxEnclosureURL = 2048
+	maxMIMEType     = 100
+)
+
+// enclosures returns an item's media files (RSS <enclosure>, Atom link
+// rel="enclosure", JSON Feed attachments, which gofeed all reads into
+// Item.Enclosures) as stored: URLs resolved against the feed and kept
+// only if http or https (sanitize.Link) and at most maxEnclosureURL bytes,
+// repeats dropped, at most maxEnclosures. A type that is not a MIME type
+// is dropped, as is a length that is not a byte count.
+func (n *normalizer) enclosures(in []*gofeed.Enclosure) []feeds.Enclosure {
+	var out []feeds.Enclosure
+	for _, e := range in {
+		if len(out) == maxEnclosures {
+			break
+		}
+		if e == nil || len(e.URL) > maxEnclosureURL {
+			continue
+		}
+		u := resolveLink(e.URL, n.base)
+		if u == nil {
+			continue
+		}
+		link := sanitize.Link(u.String())
+		if link == "" || len(link) > maxEnclosureURL || slices.ContainsFunc(out, func(o feeds.Enclosure) bool { return o.URL == link }) {
+			continue
+		}
+		enc := feeds.Enclosure{URL: link, Type: mimeType(e.Type)}
+		if l, err := strconv.ParseInt(strings.TrimSpace(e.Length), 10, 64); err == nil && l > 0 {
+			enc.Length = l
+		}
+		out = append(out, enc)
+	}
+	return out
+}
+
+// mimeType returns t as a lower-case type/subtype without parameters, or
+// "" if it is not one.
+func mimeType(t string) string {
+	t, _, _ = strings.Cut(strings.ToLower(strings.TrimSpace(t)), ";")
+	t = strings.TrimSpace(t)
+	typ, sub, ok := strings.Cut(t, "/")
+	if !ok || len(t) > maxMIMEType || !mimeToken(typ) || !mimeToken(sub) {
+		return ""
+	}
+	return t
+}
+
+// mimeToken reports whether s is a non-empty RFC 2045 token.
+func mimeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r >= 0x7f || strings.ContainsRune(`()<>@,;:\"/[]?=`, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // contentIdentity identifies an item with neither guid nor link by a hash

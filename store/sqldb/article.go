@@ -13,7 +13,7 @@ import (
 )
 
 const articleCols = `id, source, identity, link, story_key, title, summary, content, excerpt,
-	author, categories, language, kind, published, updated, first_seen, hash`
+	author, categories, language, kind, published, updated, first_seen, hash, enclosures`
 
 // articleArgs are a's values in articleCols order.
 func articleArgs(a *feeds.Article, dst []any) ([]any, error) {
@@ -21,23 +21,30 @@ func articleArgs(a *feeds.Article, dst []any) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	encs, err := enclosuresJSON(a.Enclosures)
+	if err != nil {
+		return nil, err
+	}
 	return append(dst, a.ID, a.Source, a.Identity, a.Link, a.StoryKey, a.Title, a.Summary, a.Content, a.Excerpt,
-		a.Author, cats, a.Language, string(a.Kind), ms0(a.Published), ms(a.Updated), ms0(a.FirstSeen), a.Hash), nil
+		a.Author, cats, a.Language, string(a.Kind), ms0(a.Published), ms(a.Updated), ms0(a.FirstSeen), a.Hash, encs), nil
 }
 
 func scanArticle(sc interface{ Scan(...any) error }) (feeds.Article, error) {
 	var (
 		a                          feeds.Article
-		cats, kind                 string
+		cats, kind, encs           string
 		published, updated, firstS sql.NullInt64
 	)
 	if err := sc.Scan(&a.ID, &a.Source, &a.Identity, &a.Link, &a.StoryKey, &a.Title, &a.Summary, &a.Content,
-		&a.Excerpt, &a.Author, &cats, &a.Language, &kind, &published, &updated, &firstS, &a.Hash); err != nil {
+		&a.Excerpt, &a.Author, &cats, &a.Language, &kind, &published, &updated, &firstS, &a.Hash, &encs); err != nil {
 		return a, err
 	}
 	var err error
 	if a.Categories, err = fromJSON(cats); err != nil {
 		return a, fmt.Errorf("article %s categories: %w", a.ID, err)
+	}
+	if a.Enclosures, err = enclosuresFromJSON(encs); err != nil {
+		return a, fmt.Errorf("article %s enclosures: %w", a.ID, err)
 	}
 	a.Kind = feeds.Kind(kind)
 	a.Published, a.Updated, a.FirstSeen = fromMS(published), fromMS(updated), fromMS(firstS)

@@ -334,7 +334,7 @@ func (db *DB) existing(ctx context.Context, tx *sql.Tx, arts []*feeds.Article) (
 }
 
 func (db *DB) insertArticles(ctx context.Context, tx *sql.Tx, arts []*feeds.Article) error {
-	const cols = 17
+	const cols = 18
 	step := min(insertRows, db.dialect.MaxParams/cols)
 	args := make([]any, 0, min(len(arts), step)*cols)
 	var full string // the statement for a whole chunk, built once
@@ -364,7 +364,7 @@ func (db *DB) insertArticles(ctx context.Context, tx *sql.Tx, arts []*feeds.Arti
 func insertSQL(rows int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO articles (" + articleCols + ") VALUES ")
-	row := "(" + marks(17) + ")"
+	row := "(" + marks(18) + ")"
 	for i := range rows {
 		if i > 0 {
 			b.WriteByte(',')
@@ -378,7 +378,7 @@ func insertSQL(rows int) string {
 // each VALUES row; updated is cast because PostgreSQL cannot infer the type
 // of a parameter in a VALUES list.
 var updateCols = []string{"title", "link", "story_key", "summary", "content", "excerpt", "author",
-	"categories", "language", "kind", "updated", "hash"}
+	"categories", "language", "kind", "updated", "hash", "enclosures"}
 
 // updateArticles rewrites edited articles in place, in chunks of one
 // statement: UPDATE … FROM (VALUES …), whose columns both databases name
@@ -395,8 +395,12 @@ func (db *DB) updateArticles(ctx context.Context, tx *sql.Tx, arts []*feeds.Arti
 			if err != nil {
 				return err
 			}
+			encs, err := enclosuresJSON(a.Enclosures)
+			if err != nil {
+				return err
+			}
 			args = append(args, a.ID, a.Title, a.Link, a.StoryKey, a.Summary, a.Content, a.Excerpt, a.Author,
-				cats, a.Language, string(a.Kind), ms(a.Updated), a.Hash)
+				cats, a.Language, string(a.Kind), ms(a.Updated), a.Hash, encs)
 		}
 		if _, err := tx.ExecContext(ctx, db.q(updateSQL(len(part))), args...); err != nil {
 			return err
@@ -417,7 +421,7 @@ func updateSQL(rows int) string {
 	// An edit may change which configured topics match: assign again.
 	b.WriteString(", topics_done = 0")
 	b.WriteString(" FROM (VALUES ")
-	row := "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS BIGINT), ?)"
+	row := "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS BIGINT), ?, ?)"
 	for i := range rows {
 		if i > 0 {
 			b.WriteByte(',')

@@ -38,6 +38,13 @@ func cleanArticle(a *feeds.Article) {
 		}
 		a.Categories = cats
 	}
+	if len(a.Enclosures) > 0 {
+		encs := make([]feeds.Enclosure, len(a.Enclosures))
+		for i, e := range a.Enclosures {
+			encs[i] = feeds.Enclosure{URL: cleanText(e.URL), Type: cleanText(e.Type), Length: e.Length}
+		}
+		a.Enclosures = encs
+	}
 }
 
 // ms is t as unix milliseconds, or NULL for the zero time.
@@ -97,6 +104,47 @@ func fromJSON(s string) ([]string, error) {
 		return nil, nil
 	}
 	return ss, nil
+}
+
+// enclosure is the stored form of a feeds.Enclosure.
+type enclosure struct {
+	URL    string `json:"url"`
+	Type   string `json:"type,omitempty"`
+	Length int64  `json:"length,omitempty"`
+}
+
+func enclosuresJSON(es []feeds.Enclosure) (string, error) {
+	if len(es) == 0 {
+		return "[]", nil
+	}
+	out := make([]enclosure, len(es))
+	for i, e := range es {
+		out[i] = enclosure(e)
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// enclosuresFromJSON reads an enclosures column; an empty list reads as nil.
+func enclosuresFromJSON(s string) ([]feeds.Enclosure, error) {
+	if s == "" || s == "[]" || s == "null" {
+		return nil, nil
+	}
+	var es []enclosure
+	if err := json.Unmarshal([]byte(s), &es); err != nil {
+		return nil, fmt.Errorf("decode enclosures %.40q: %w", s, err)
+	}
+	if len(es) == 0 {
+		return nil, nil
+	}
+	out := make([]feeds.Enclosure, len(es))
+	for i, e := range es {
+		out[i] = feeds.Enclosure(e)
+	}
+	return out, nil
 }
 
 func boolInt(b bool) int64 {

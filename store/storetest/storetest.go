@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("ArticlesVersion", s.testArticlesVersion)
 	t.Run("SavePoll", s.testSavePoll)
 	t.Run("HostileItems", s.testHostileItems)
+	t.Run("Enclosures", s.testEnclosures)
 	t.Run("ClaimDue", s.testClaimDue)
 	t.Run("Article", s.testArticle)
 	t.Run("Articles", s.testArticles)
@@ -232,6 +233,10 @@ func diff(got, want any) string {
 			continue
 		case []string:
 			if len(g) == 0 && len(w.([]string)) == 0 {
+				continue
+			}
+		case []feeds.Enclosure:
+			if len(g) == 0 && len(w.([]feeds.Enclosure)) == 0 {
 				continue
 			}
 		}
