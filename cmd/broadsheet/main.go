@@ -66,7 +66,9 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	m := NewMain()
+	stopProfiles := startProfiles()
 	code := m.Run(ctx, os.Args[1:])
+	stopProfiles()
 	stop()
 	giveBack()
 	os.Exit(code)
