@@ -80,24 +80,32 @@ func (e *env) poll(arts ...feeds.Article) []feeds.Article {
 		}
 		bySource[a.Source] = append(bySource[a.Source], a)
 	}
-	stored := map[string]feeds.Article{}
 	for _, src := range sources {
-		st, err := e.db.SavePoll(e.t.Context(), feeds.Poll{
+		_, err := e.db.SavePoll(e.t.Context(), feeds.Poll{
 			State:    feeds.SourceState{Source: src, Active: true, LastStatus: 200, LastAttempt: e.clk.Now()},
 			Articles: bySource[src],
 		})
 		if err != nil {
 			e.t.Fatalf("SavePoll: %v", err)
 		}
-		for _, a := range st.Stored {
-			stored[a.ID] = a
-		}
 	}
+	// As stored (IDs, FirstSeen and defaults filled in), read back.
 	var out []feeds.Article
+	seen := map[string]bool{}
 	for _, a := range arts {
-		if x, ok := stored[a.ID]; ok {
-			out = append(out, x)
+		id := a.ID
+		if id == "" {
+			id = feeds.ArticleID(a.Source, a.Identity)
 		}
+		if seen[id] {
+			continue
+		}
+		x, err := e.db.Article(e.t.Context(), id)
+		if err != nil {
+			e.t.Fatalf("Article %s: %v", id, err)
+		}
+		seen[id] = true
+		out = append(out, x)
 	}
 	return out
 }

@@ -41,7 +41,6 @@ type SaveStats struct {
 	New       int
 	Updated   int
 	Unchanged int
-	Stored    []Article // the new and updated articles, as stored
 	// Rejected are the articles the store could not keep; the others are
 	// stored all the same.
 	Rejected []Rejected
@@ -66,7 +65,6 @@ type Report struct {
 	Skipped     int // items that could not be read; the others were stored
 	Err         error
 	Duration    time.Duration
-	Stored      []Article
 	Rejected    []Rejected // articles the store refused; the rest are stored
 }
 
@@ -304,7 +302,7 @@ func (p *Poller) poll(ctx context.Context, src Source, owner string) (Report, er
 	if err != nil {
 		return rep, err
 	}
-	rep.New, rep.Updated, rep.Unchanged, rep.Stored = stats.New, stats.Updated, stats.Unchanged, stats.Stored
+	rep.New, rep.Updated, rep.Unchanged = stats.New, stats.Updated, stats.Unchanged
 	rep.Rejected = stats.Rejected
 	for _, r := range rep.Rejected {
 		p.opts.Logger.Warn("article not stored", "source", src.Name, "identity", r.Identity, "err", r.Err)

@@ -49,7 +49,6 @@ func (s *memStore) SavePoll(ctx context.Context, p Poll) (SaveStats, error) {
 		}
 		s.arts[a.ID] = a
 		st.New++
-		st.Stored = append(st.Stored, a)
 	}
 	s.states[p.State.Source] = p.State
 	if s.leases[p.State.Source] == p.Owner {

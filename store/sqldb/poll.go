@@ -125,10 +125,6 @@ func (db *DB) SavePoll(ctx context.Context, p feeds.Poll) (feeds.SaveStats, erro
 			if _, err := tx.ExecContext(ctx, bumpArticles); err != nil {
 				return fmt.Errorf("count the change: %w", err)
 			}
-			stats.Stored = make([]feeds.Article, len(changed))
-			for i, a := range changed {
-				stats.Stored[i] = *a
-			}
 		}
 		return nil
 	})

@@ -78,7 +78,7 @@ func (e *env) put(source string, n int, pub, seen time.Time) feeds.Article {
 	if st.New != 1 {
 		e.t.Fatalf("put %s %d: stored %d new, want 1", source, n, st.New)
 	}
-	return st.Stored[0]
+	return e.article(a.ID)
 }
 
 func (e *env) saveTopics(ts store.TopicStore, b store.TopicBatch) int64 {
