@@ -55,8 +55,27 @@ func (db *DB) SavePoll(ctx context.Context, p feeds.Poll) (feeds.SaveStats, erro
 		return feeds.SaveStats{}, fmt.Errorf("save poll %s: %w", src, err)
 	}
 	var stats feeds.SaveStats
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		stats = feeds.SaveStats{Rejected: slices.Clone(rejected)}
+	if db.group != nil {
+		stats, err = db.savePollGrouped(ctx, p, arts, rejected)
+	} else {
+		err = db.inTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			stats, err = db.savePollTx(ctx, tx, p, arts, rejected)
+			return err
+		})
+	}
+	if err != nil {
+		return feeds.SaveStats{}, fmt.Errorf("save poll %s: %w", src, err)
+	}
+	return stats, nil
+}
+
+// savePollTx is SavePoll within tx; rejected are the articles pollArticles
+// refused already.
+func (db *DB) savePollTx(ctx context.Context, tx *sql.Tx, p feeds.Poll, arts []*feeds.Article, rejected []feeds.Rejected) (feeds.SaveStats, error) {
+	src := p.State.Source
+	stats := feeds.SaveStats{Rejected: slices.Clone(rejected)}
+	err := func() error {
 		if err := db.saveState(ctx, tx, p); err != nil {
 			return fmt.Errorf("state: %w", err)
 		}
@@ -127,11 +146,8 @@ func (db *DB) SavePoll(ctx context.Context, p feeds.Poll) (feeds.SaveStats, erro
 			}
 		}
 		return nil
-	})
-	if err != nil {
-		return feeds.SaveStats{}, fmt.Errorf("save poll %s: %w", src, err)
-	}
-	return stats, nil
+	}()
+	return stats, err
 }
 
 // stamp reads the clock for the FirstSeen of a poll's new articles, after

@@ -28,6 +28,7 @@ type DB struct {
 
 	db      *sql.DB
 	dialect Dialect
+	group   *group // set by GroupCommits
 }
 
 // New returns a DB over db speaking dialect d. It does not migrate: call
@@ -52,7 +53,12 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Close closes the underlying handle. Queries under way finish first.
-func (db *DB) Close() error { return db.db.Close() }
+func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.close()
+	}
+	return db.db.Close()
+}
 
 func (db *DB) now() time.Time {
 	if db.Now == nil {
