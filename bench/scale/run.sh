@@ -14,7 +14,7 @@
 #   BACKENDS=sqlite DAEMON=0 PROFILE=1 bash bench/scale/run.sh
 #
 # PROFILE=1 keeps a CPU and heap profile of each sqlite full pass and of
-# the daemon at 10 s, and prints `go tool pprof -top` of them.
+# the daemon after 3 cycles, and prints `go tool pprof -top` of them.
 # Tools come from ../shared/bench (FARM_DIR), never copied into the repo.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -134,7 +134,7 @@ for n in $NS; do
   if [ "$DAEMON" = 1 ] && [[ " $BACKENDS " == *" sqlite "* ]]; then
     dir=$tmp/sqlite-$n
     env=()
-    [ "$PROFILE" = 1 ] && env=(BROADSHEET_HEAPPROFILE="$dir/daemon.heap" BROADSHEET_HEAPPROFILE_AFTER=10s)
+    [ "$PROFILE" = 1 ] && env=(BROADSHEET_HEAPPROFILE="$dir/daemon.heap" BROADSHEET_HEAPPROFILE_AFTER=$((5 + 3 * CYCLE))s)
     env "${env[@]}" "$tmp/broadsheet" run --config "$dir/config.yaml" >"$dir/daemon.out" 2>"$dir/daemon.err" &
     daemon_pid=$!
     rss() { awk -v k="$1:" '$1 == k {printf "%.0f", $2 / 1024}' "/proc/$daemon_pid/status"; }

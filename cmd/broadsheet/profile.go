@@ -18,7 +18,8 @@ import (
 func startProfiles() func() {
 	cpu, heap := os.Getenv("BROADSHEET_CPUPROFILE"), os.Getenv("BROADSHEET_HEAPPROFILE")
 	if after, err := time.ParseDuration(os.Getenv("BROADSHEET_HEAPPROFILE_AFTER")); err == nil && heap != "" {
-		time.AfterFunc(after, func() { writeHeap(heap) })
+		path := heap
+		time.AfterFunc(after, func() { writeHeap(path) })
 		heap = ""
 	}
 	var cpuFile *os.File
