@@ -309,6 +309,11 @@ func (h *Handler) sourceFeeds(ctx context.Context, p *preparer, stamps map[strin
 		}
 		seen[slug] = true
 		st, known := stamps[src.Name]
+		if sa := h.cache.sources[src.Name]; sa != nil && !p.reusable(sa) {
+			// Not all prepared last time as they would be now (a moved
+			// outlet): kept holds no text to prepare them from, so read.
+			delete(h.cache.sources, src.Name)
+		}
 		sa, err := h.cache.source(st, known, func() ([]feeds.Article, error) {
 			return h.store.Articles(ctx, store.ArticleFilter{Sources: []string{src.Name}, Limit: h.opts.FeedItems})
 		})
@@ -316,6 +321,9 @@ func (h *Handler) sourceFeeds(ctx context.Context, p *preparer, stamps map[strin
 			return nil, err
 		}
 		sf := sourceFeed{Source: src, Slug: slug, Entries: p.keyedEntries(sa.articles, sa.keys)}
+		// Kept past this Refresh only as ids: the entries just prepared
+		// hold the text, and the next Refresh reuses them.
+		sa.slim()
 		if known {
 			next[src.Name] = sa
 			sf.sig = sourceSig(sf, sa.gen)
@@ -424,6 +432,32 @@ func cleanGroups(gs []topics.Group) ([]topics.Group, []topicFeed) {
 	return out, tfs
 }
 
+// slim drops all but each article's ID and Source, which is all that
+// keyedEntries reads of an article the previous Refresh prepared (see
+// reusable). Keeping every source's whole articles besides their entries
+// held a second copy of every feed's text for as long as the daemon ran.
+func (sa *sourceArticles) slim() {
+	for i, a := range sa.articles {
+		sa.articles[i] = feeds.Article{ID: a.ID, Source: a.Source}
+	}
+}
+
+// reusable reports whether every article of sa is prepared already, or was
+// prepared by the previous Refresh as it would be now, so that entries from
+// sa's slim articles need none of their text.
+func (p *preparer) reusable(sa *sourceArticles) bool {
+	for i, a := range sa.articles {
+		if _, ok := p.cache[a.ID]; ok {
+			continue
+		}
+		old, ok := p.prev[a.ID]
+		if !ok || sa.keys[i] == "" || old.key != sa.keys[i] || old.Outlet.URL != p.outletURL(a.Source) {
+			return false
+		}
+	}
+	return true
+}
+
 // preparer turns articles into entries once per Refresh, however many
 // outputs share them.
 type preparer struct {
@@ -466,15 +500,20 @@ func (p *preparer) keyedEntries(arts []feeds.Article, keys []string) []*entry {
 	return out
 }
 
+// outletURL is the link to source's own feed in its entries.
+func (p *preparer) outletURL(source string) string {
+	if src, ok := p.sources[source]; ok && !src.Private {
+		return sanitize.RedactURL(src.URL)
+	}
+	return ""
+}
+
 // entry prepares a, whose reuseKey is key, once per Refresh.
 func (p *preparer) entry(a feeds.Article, key string) *entry {
 	if e, ok := p.cache[a.ID]; ok {
 		return e
 	}
-	var outletURL string
-	if src, ok := p.sources[a.Source]; ok && !src.Private {
-		outletURL = sanitize.RedactURL(src.URL)
-	}
+	outletURL := p.outletURL(a.Source)
 	if old, ok := p.prev[a.ID]; ok && key != "" && old.key == key && old.Outlet.URL == outletURL {
 		// An unchanged article is reused, with this Refresh's topics, so
 		// that a Refresh allocates only for what changed.

@@ -297,10 +297,23 @@ func TestHandler_RefreshIncremental(t *testing.T) {
 		moved := slices.Clone(srcs)
 		moved[9].URL = "https://moved.example/outlet09.xml"
 		h.SetSources(moved)
-		refresh(t, 1)
+		// Its entries name the outlet: prepared again, from its articles
+		// read again, since between Refreshes only their ids are kept.
+		refresh(t, 1, moved[9].Name)
 		sameAsFresh(t)
 		if got := feedOf(t, moved[9]); !strings.Contains(got, moved[9].URL) {
 			t.Errorf("a moved source's feed does not name its new address:\n%s", got)
+		}
+	})
+	t.Run("KeptWithoutText", func(t *testing.T) {
+		// The entries hold each feed's text; a second copy in kept would
+		// grow the daemon by every source's articles (#17).
+		for name, sa := range h.cache.sources {
+			for _, a := range sa.articles {
+				if a.Title != "" || a.Content != "" || a.Summary != "" || a.Link != "" {
+					t.Fatalf("kept[%q] holds article %s with its text", name, a.ID)
+				}
+			}
 		}
 	})
 }
