@@ -526,7 +526,7 @@ storage: sqlite
 		},
 		{
 			name: "SourceNameBidi",
-			src:  "sources:\n  - name: \"Daily \\u202Etenalp\"\n    url: https://a.example/feed\n  - name: \"نی‌وز\"\n    url: https://b.example/feed\n",
+			src:  "sources:\n  - name: \"Daily \\u202Etenalp\"\n    url: https://a.example/feed\n  - name: \"نی\u200cوز\"\n    url: https://b.example/feed\n",
 			want: []problem{{2, 11, "sources[0].name", `"Daily \u202etenalp" holds the bidi control U+202E`}},
 		},
 		{
