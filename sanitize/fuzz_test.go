@@ -7,7 +7,8 @@ import (
 )
 
 // FuzzSanitizeHTML checks that HTML never panics and always returns valid,
-// safe UTF-8, and that Text and Excerpt keep their promises on any input.
+// safe UTF-8, that CutHTML keeps it safe and within its limit, and that
+// Text and Excerpt keep their promises on any input.
 func FuzzSanitizeHTML(f *testing.F) {
 	for _, s := range []string{
 		`<p>hello <b>world</b></p>`,
@@ -29,6 +30,13 @@ func FuzzSanitizeHTML(f *testing.F) {
 			}
 			if again := HTML(got, b); checkSafe(again) != nil {
 				t.Fatalf("HTML twice of %q = %q: %v", in, again, checkSafe(again))
+			}
+			c := CutHTML(got, len(got)/2+40, "https://news.example/a")
+			if len(c) > len(got)/2+40 || checkSafe(c) != nil {
+				t.Fatalf("CutHTML(%q, %d) = %q: too long or unsafe", got, len(got)/2+40, c)
+			}
+			if HTML(got, nil) == got && HTML(c, nil) != c {
+				t.Fatalf("CutHTML(%q, %d) = %q, which HTML changes to %q", got, len(got)/2+40, c, HTML(c, nil))
 			}
 		}
 		txt := Text(in)

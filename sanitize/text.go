@@ -35,7 +35,6 @@ func Excerpt(html string, n int) string {
 
 // cut shortens t, longer than n runes, to at most n runes ending in "…".
 func cut(t string, n int) string {
-	const ellipsis = "…"
 	if n == 1 {
 		return ellipsis
 	}

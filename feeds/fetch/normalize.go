@@ -119,6 +119,11 @@ func (n *normalizer) article(i int, it *gofeed.Item) (feeds.Article, bool) {
 			a.Summary, a.Excerpt = n.cache.sanitizeHTML(it.Description, contentBase, baseKey, true)
 		}
 	}
+	// Kept for republishing: at most sanitize.ContentBytes each, cut at an
+	// element with a link to the rest (the excerpt, made above from the
+	// start, is the same either way).
+	a.Content = sanitize.CutHTML(a.Content, sanitize.ContentBytes, link)
+	a.Summary = sanitize.CutHTML(a.Summary, sanitize.ContentBytes, link)
 	if a.Title == "" && a.Excerpt != "" {
 		a.Title = sanitize.Line(a.Excerpt, titleRunes)
 	}
