@@ -19,6 +19,7 @@ type Store interface {
 	TopicStore
 	DigestStore
 	Locks
+	Retainer
 
 	// SyncSources records the configured sources: new ones become due at
 	// once, changed URLs are updated (forgetting the old URL's validators,

@@ -133,6 +133,17 @@ func seed(t *testing.T, e copyEnd) {
 	if _, err := e.db.DigestSecret(ctx, []byte("0123456789abcdef")); err != nil {
 		t.Fatal(err)
 	}
+	// An undated article that retention deleted, remembered by id.
+	old := now.AddDate(0, -6, 0)
+	e.db.Now = func() time.Time { return old }
+	gone := feeds.Article{Source: srcs[0].Name, Identity: "urn:undated", Title: "Undated"}
+	if _, err := e.st.SavePoll(ctx, feeds.Poll{State: feeds.SourceState{Source: srcs[0].Name, Active: true}, Articles: []feeds.Article{gone}}); err != nil {
+		t.Fatal(err)
+	}
+	e.db.Now = func() time.Time { return now }
+	if st, err := e.db.Retain(ctx, now.AddDate(0, -3, 0)); err != nil || st.Retired != 1 {
+		t.Fatalf("Retain = %+v, %v; want the undated article remembered", st, err)
+	}
 }
 
 // dump reads every row of table as text, sorted, so that two databases

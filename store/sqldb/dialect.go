@@ -36,6 +36,9 @@ type Dialect struct {
 	// ClockSkew is how far apart the clocks of processes sharing the
 	// database may be; SeenHorizon ends its windows that much earlier.
 	ClockSkew time.Duration
+	// Reclaim, if set, is run after Retain deleted something, outside any
+	// transaction, to return the freed pages to the file system.
+	Reclaim string
 }
 
 // SQLite is the dialect of modernc.org/sqlite. Writers are serialized by the
@@ -46,6 +49,9 @@ type Dialect struct {
 var SQLite = Dialect{
 	Name:      "sqlite",
 	MaxParams: 32766,
+	// Files use auto_vacuum = INCREMENTAL (store/sqlite); this frees the
+	// pages Retain emptied. PostgreSQL's autovacuum makes them reusable.
+	Reclaim: "PRAGMA incremental_vacuum",
 }
 
 // Postgres is the dialect of PostgreSQL through pgx's database/sql driver.

@@ -86,6 +86,11 @@ func (db *DB) savePollTx(ctx context.Context, tx *sql.Tx, p feeds.Poll, arts []*
 		if err != nil {
 			return fmt.Errorf("look up articles: %w", err)
 		}
+		arts, skipped, err := db.skipRetired(ctx, tx, arts, old)
+		if err != nil {
+			return fmt.Errorf("look up retired articles: %w", err)
+		}
+		stats.Unchanged += skipped
 		var fresh, edited, changed []*feeds.Article
 		for _, a := range arts {
 			e, ok := old[a.ID]

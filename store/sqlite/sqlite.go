@@ -83,7 +83,7 @@ func OpenMemory(ctx context.Context) (*DB, error) {
 func openMemory(ctx context.Context, name string) (*DB, error) {
 	// memdb has no WAL; its rollback journal with the busy timeout still
 	// queues writers. It keeps the default page size: it grows by copying.
-	dsn := "file:" + name + "?vfs=memdb&" + options(false)
+	dsn := "file:" + name + "?vfs=memdb&_pragma=auto_vacuum(2)&" + options(false)
 	return open(ctx, Memory, dsn, true)
 }
 
@@ -112,7 +112,7 @@ const groupPolls = 32
 const pageSize = 16384
 
 // initFile sets the page size of a new file, before anything is written,
-// then WAL mode, which is stored in the file, so every later connection
+// then auto_vacuum (see incrementalVacuum), then WAL mode, which is stored in the file, so every later connection
 // uses it. On an existing file the page size stays as it is.
 func initFile(ctx context.Context, sdb *sql.DB) error {
 	conn, err := sdb.Conn(ctx)
@@ -122,6 +122,9 @@ func initFile(ctx context.Context, sdb *sql.DB) error {
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA page_size = %d", pageSize)); err != nil {
 		return err
+	}
+	if err := incrementalVacuum(ctx, conn); err != nil {
+		return fmt.Errorf("auto_vacuum: %w", err)
 	}
 	var mode string
 	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
@@ -184,4 +187,37 @@ func (db *DB) Close() error {
 		err = db.keep.Close()
 	}
 	return errors.Join(err, db.DB.Close())
+}
+
+// incrementalVacuum makes the file auto_vacuum = INCREMENTAL, so that the
+// pages retention frees can be returned to the file system (Dialect.Reclaim
+// runs PRAGMA incremental_vacuum after each retention run); without it the
+// file never shrinks, and only reuses its free pages. A new file takes the
+// setting at once. A file created before has its tables already, and takes
+// it only through VACUUM, which rewrites the file once, at the first open
+// by this version: that needs free disk space as large as the file, and
+// time (about a second per 100 MB).
+func incrementalVacuum(ctx context.Context, conn *sql.Conn) error {
+	const incremental = 2
+	var mode int
+	if err := conn.QueryRowContext(ctx, "PRAGMA auto_vacuum").Scan(&mode); err != nil {
+		return err
+	}
+	if mode == incremental {
+		return nil
+	}
+	if _, err := conn.ExecContext(ctx, "PRAGMA auto_vacuum = INCREMENTAL"); err != nil {
+		return err
+	}
+	var tables int
+	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master").Scan(&tables); err != nil {
+		return err
+	}
+	if tables == 0 {
+		return nil
+	}
+	if _, err := conn.ExecContext(ctx, "VACUUM"); err != nil {
+		return fmt.Errorf("VACUUM (needs free disk space as large as the database file): %w", err)
+	}
+	return nil
 }

@@ -2,10 +2,14 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/store"
@@ -107,6 +111,7 @@ func TestOpen(t *testing.T) {
 			{"foreign_keys", "1"},
 			{"synchronous", "1"},
 			{"busy_timeout", "10000"},
+			{"auto_vacuum", "2"},
 		} {
 			var got string
 			if err := db.sql.QueryRowContext(ctx, "PRAGMA "+tc.pragma).Scan(&got); err != nil || got != tc.want {
@@ -149,6 +154,68 @@ func TestOpen(t *testing.T) {
 			t.Errorf("Open under a file: got nil error, want one")
 		}
 	})
+}
+
+// TestDB_Retain checks the space side of retention on a file: a file made
+// before auto_vacuum was set is converted once on opening, and the pages
+// Retain frees are returned to the file system.
+func TestDB_Retain(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.db")
+	// A file as an older version left it: tables, auto_vacuum off.
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.ExecContext(ctx, "CREATE TABLE leftover (x TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	var mode int
+	if err := raw.QueryRowContext(ctx, "PRAGMA auto_vacuum").Scan(&mode); err != nil || mode != 0 {
+		t.Fatalf("fresh file auto_vacuum = %d, %v; want 0 to start from", mode, err)
+	}
+	raw.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	pragma := func(name string) int64 {
+		t.Helper()
+		var v int64
+		if err := db.sql.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v); err != nil {
+			t.Fatalf("PRAGMA %s: %v", name, err)
+		}
+		return v
+	}
+	if got := pragma("auto_vacuum"); got != 2 {
+		t.Fatalf("auto_vacuum after Open = %d, want 2 (incremental)", got)
+	}
+
+	old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	db.Now = func() time.Time { return old }
+	if err := db.SyncSources(ctx, []feeds.Source{{Name: "Alpha", URL: "https://alpha.example/feed"}}); err != nil {
+		t.Fatal(err)
+	}
+	var arts []feeds.Article
+	for i := range 2000 {
+		arts = append(arts, feeds.Article{Identity: fmt.Sprintf("urn:%d", i), Title: "Old",
+			Content: strings.Repeat("<p>words </p>", 200), Published: old.Add(-time.Hour)})
+	}
+	if _, err := db.SavePoll(ctx, feeds.Poll{State: feeds.SourceState{Source: "Alpha", Active: true}, Articles: arts}); err != nil {
+		t.Fatal(err)
+	}
+	full := pragma("page_count")
+	st, err := db.Retain(ctx, old.AddDate(0, 1, 0))
+	if err != nil || st.Articles != len(arts) {
+		t.Fatalf("Retain = %+v, %v; want %d articles deleted", st, err, len(arts))
+	}
+	after, free := pragma("page_count"), pragma("freelist_count")
+	t.Logf("pages: %d before Retain, %d after, %d free", full, after, free)
+	if free != 0 || after > full/4 {
+		t.Errorf("after Retain: %d pages (%d free) of %d; want the freed pages returned (no free pages, under a quarter)", after, free, full)
+	}
 }
 
 // BenchmarkSavePoll runs on a file, as deployed: the in-memory database

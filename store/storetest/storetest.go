@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Articles", s.testArticles)
 	t.Run("Reopen", s.testReopen)
 	t.Run("Digest", s.testDigest)
+	t.Run("Retain", s.testRetain)
 	t.Run("Topics", func(t *testing.T) { RunTopics(t, open) })
 	t.Run("Locks", func(t *testing.T) { RunLocks(t, open) })
 	t.Run("DataVersion", func(t *testing.T) { RunDataVersion(t, open) })
