@@ -57,6 +57,9 @@ type Config struct {
 	Outbox     string     `yaml:"outbox"` // folder for .eml files without smtp
 	Templates  string     `yaml:"templates"`
 	Digests    []Digest   `yaml:"digests"`
+	// Retention is how long articles are kept (default 90d); 0, written
+	// 0 or "forever", keeps them for ever.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // Storage selects the store backend.

@@ -95,6 +95,7 @@ func TestLoad_Full(t *testing.T) {
 			Timeout:  45 * time.Second,
 		},
 		Outbox:    "/var/spool/broadsheet",
+		Retention: 180 * 24 * time.Hour,
 		Templates: "./templates",
 		Digests: []Digest{{
 			Name:      "morning",
@@ -206,6 +207,7 @@ func TestDefault(t *testing.T) {
 		{"clustering.threshold", c.Clustering.Threshold, 0.0},
 		{"outbox", c.Outbox, "./outbox"},
 		{"smtp", c.SMTP, (*SMTP)(nil)},
+		{"retention", c.Retention, 90 * 24 * time.Hour},
 	}
 	for _, tc := range checks {
 		if !reflect.DeepEqual(tc.got, tc.want) {
@@ -596,6 +598,40 @@ clustering:
 				{14, 11, "log.format", `"xml" is not a log format: use "text" or "json"`},
 				{16, 11, "clustering.window", "is -1h0m0s"},
 				{17, 14, "clustering.threshold", "is 2"},
+			},
+		},
+		{
+			name: "Retention",
+			src:  "retention: 12h\n",
+			want: []problem{{1, 12, "retention", "is 12h0m0s: keep articles at least 1d"}},
+		},
+		{
+			name: "RetentionNegative",
+			src:  "retention: -1d\n",
+			want: []problem{{1, 12, "retention", `or 0 or "forever" to keep articles for ever`}},
+		},
+		{
+			name: "RetentionNotADuration",
+			src:  "retention: always\n",
+			want: []problem{{1, 12, "retention", `"always" is not a duration`}},
+		},
+		{
+			name: "RetentionShorterThanReaders",
+			src: `clustering:
+  window: 3d
+retention: 5d
+sources:
+  - name: A
+    url: https://a.example/feed
+digests:
+  - name: weekly
+    schedule: "@weekly"
+    to: [r@example.com]
+    max_age: 7d
+`,
+			want: []problem{
+				{3, 12, "retention", "less than twice clustering.window (3d)"},
+				{3, 12, "retention", `less than digests[0].max_age (7d (line 11)): the digest "weekly"`},
 			},
 		},
 		{
@@ -1003,5 +1039,29 @@ func TestParse_AliasBombs(t *testing.T) {
 				t.Fatalf("error = %v, want the document to be too large", err)
 			}
 		})
+	}
+}
+
+func TestParse_Retention(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		want time.Duration
+	}{
+		{"", DefaultRetention},
+		{"retention: 30d\n", 30 * 24 * time.Hour},
+		{"retention: 2160h\n", 90 * 24 * time.Hour},
+		{"retention: 0\n", 0},
+		{"retention: forever\n", 0},
+		{"retention: Forever\n", 0},
+		{"retention: ${KEEP:-forever}\n", 0},
+	} {
+		c, err := parseWith("r.yaml", []byte(tc.src), noEnv)
+		if err != nil {
+			t.Errorf("%q: %v", tc.src, err)
+			continue
+		}
+		if c.Retention != tc.want {
+			t.Errorf("%q: retention = %v, want %v", tc.src, c.Retention, tc.want)
+		}
 	}
 }

@@ -589,7 +589,12 @@ func (d *decoder) decodeDuration(n ast.Node, v reflect.Value, path string) {
 	p := nodePos(n)
 	switch x := n.(type) {
 	case *ast.StringNode:
-		dur, err := ParseDuration(d.expand(x.Value, x.Token, path))
+		val := d.expand(x.Value, x.Token, path)
+		if path == "retention" && strings.EqualFold(strings.TrimSpace(val), "forever") {
+			v.SetInt(0)
+			return
+		}
+		dur, err := ParseDuration(val)
 		if err != nil {
 			d.add(p, path, "%s", err)
 			return

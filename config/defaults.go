@@ -24,6 +24,7 @@ const (
 	DefaultOutbox         = "./outbox"
 	DefaultDigestMaxAge   = 7 * 24 * time.Hour
 	DefaultSMTPPort       = 587
+	DefaultRetention      = 90 * 24 * time.Hour
 )
 
 // Enumerated values.
@@ -67,6 +68,7 @@ func Default() *Config {
 		Log:        Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
 		Clustering: Clustering{Enabled: &yes, Window: DefaultWindow},
 		Outbox:     DefaultOutbox,
+		Retention:  DefaultRetention,
 	}
 }
 

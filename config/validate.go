@@ -148,6 +148,7 @@ func (c *Config) validate() []Problem {
 	topics := v.topics(sources)
 	v.smtp()
 	v.digests(sources, topics)
+	v.retention()
 	return v.probs
 }
 
@@ -266,6 +267,36 @@ func (v *validator) clustering() {
 	}
 	if c.Threshold < 0 || c.Threshold > 1 {
 		v.add("clustering.threshold", "is %g: it is a similarity between 0 and 1, or 0 for the clusterer's default", c.Threshold)
+	}
+}
+
+// minRetention is the shortest retention accepted: a day's articles are
+// the least any output shows.
+const minRetention = 24 * time.Hour
+
+// retention checks that articles are kept at least as long as anything
+// reads them: the clusterer, which rebuilds its stories from the last two
+// windows, and each digest, which picks from its max_age.
+func (v *validator) retention() {
+	r := v.c.Retention
+	switch {
+	case r < 0:
+		v.add("retention", "is %s: give a duration such as 90d, or 0 or \"forever\" to keep articles for ever", FormatDuration(r))
+		return
+	case r == 0:
+		return
+	case r < minRetention:
+		v.add("retention", "is %s: keep articles at least 1d (default %s), or write \"forever\"", FormatDuration(r), FormatDuration(DefaultRetention))
+		return
+	}
+	if w := v.c.Clustering.Window; v.c.ClusteringEnabled() && r < 2*w {
+		v.add("retention", "is %s, less than twice clustering.window (%s): stories being grouped would lose their articles; keep articles at least %s", FormatDuration(r), FormatDuration(w), FormatDuration(2*w))
+	}
+	for i, d := range v.c.Digests {
+		if r < d.MaxAge {
+			key := fmt.Sprintf("digests[%d].max_age", i)
+			v.add("retention", "is %s, less than %s (%s%s): the digest %q would pick from articles already deleted; keep articles at least %s", FormatDuration(r), key, FormatDuration(d.MaxAge), v.at(key), d.Name, FormatDuration(d.MaxAge))
+		}
 	}
 }
 
