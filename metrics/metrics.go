@@ -74,6 +74,7 @@ type Metrics struct {
 	deliveries    *prometheus.CounterVec
 	httpRequests  *prometheus.CounterVec
 	httpDuration  *prometheus.HistogramVec
+	retained      *prometheus.CounterVec
 }
 
 // New returns Metrics registered on a registry of their own, with the Go
@@ -128,6 +129,10 @@ func New(opts Options) *Metrics {
 			Help:    "How long answering an HTTP request took, by route.",
 			Buckets: []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5},
 		}, []string{"route"}),
+		retained: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "broadsheet_retention_deleted_total",
+			Help: "What retention deleted, by kind (articles, deliveries, topics).",
+		}, []string{"kind"}),
 	}
 	// Start at zero, so that a rate over the first poll or digest is not
 	// lost to a series that appears only then.
@@ -140,17 +145,27 @@ func New(opts Options) *Metrics {
 	for _, o := range []string{"ok", "error"} {
 		m.assignRuns.WithLabelValues(o)
 	}
+	for _, k := range []string{"articles", "deliveries", "topics"} {
+		m.retained.WithLabelValues(k)
+	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.polls, m.fetchDuration, m.items,
 		m.assignRuns, m.assignDur, m.assigned,
-		m.deliveries, m.httpRequests, m.httpDuration,
+		m.deliveries, m.httpRequests, m.httpDuration, m.retained,
 	)
 	if opts.State != nil {
 		m.reg.MustRegister(&stateCollector{get: opts.State, timeout: opts.StateTimeout})
 	}
 	return m
+}
+
+// Retained records what one retention run deleted.
+func (m *Metrics) Retained(articles, deliveries, topics int) {
+	m.retained.WithLabelValues("articles").Add(float64(articles))
+	m.retained.WithLabelValues("deliveries").Add(float64(deliveries))
+	m.retained.WithLabelValues("topics").Add(float64(topics))
 }
 
 // Polled records one finished poll.

@@ -52,6 +52,7 @@ func TestMetrics_Handler(t *testing.T) {
 		want(t, f, 3, "broadsheet_sources")
 		want(t, f, 1, "broadsheet_sources_failing")
 		want(t, f, 7, "broadsheet_topic_backlog")
+		want(t, f, 0, "broadsheet_retention_deleted_total", "kind", "articles")
 		for _, name := range []string{"go_goroutines", "process_cpu_seconds_total", "go_memstats_heap_alloc_bytes"} {
 			if _, ok := f.Value(name); !ok {
 				t.Errorf("%s: missing; the Go and process collectors are not registered", name)
@@ -66,6 +67,8 @@ func TestMetrics_Handler(t *testing.T) {
 		m.Assigned(6, 40*time.Millisecond, nil)
 		m.Assigned(0, time.Millisecond, errors.New("store down"))
 		m.Delivered("daily", 2, 1, 3)
+		m.Retained(120, 4, 30)
+		m.Retained(5, 0, 1)
 		state.TopicBacklog = 0
 		f := scrape(t, m)
 		want(t, f, 2, "broadsheet_polls_total", "outcome", "ok")
@@ -82,6 +85,9 @@ func TestMetrics_Handler(t *testing.T) {
 		want(t, f, 1, "broadsheet_digest_deliveries_total", "digest", "daily", "outcome", "failed")
 		want(t, f, 3, "broadsheet_digest_deliveries_total", "digest", "daily", "outcome", "deferred")
 		want(t, f, 0, "broadsheet_topic_backlog")
+		want(t, f, 125, "broadsheet_retention_deleted_total", "kind", "articles")
+		want(t, f, 4, "broadsheet_retention_deleted_total", "kind", "deliveries")
+		want(t, f, 31, "broadsheet_retention_deleted_total", "kind", "topics")
 		// The 2s fetch is past the 1s bucket: a histogram, not a counter.
 		h := f["broadsheet_fetch_duration_seconds"].GetMetric()[0].GetHistogram()
 		for _, b := range h.GetBucket() {

@@ -148,7 +148,7 @@ func (a *app) applyDigests(cfg *config.Config) error {
 	d.ran = a.digestRan
 	a.digests.Store(d)
 	if a.sched != nil {
-		a.sched.Set(d.jobs())
+		a.sched.Set(append(d.jobs(), a.retentionJob()))
 	}
 	return nil
 }
