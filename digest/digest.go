@@ -34,7 +34,10 @@
 // retry (a temporary failure: 4xx reply, refused or dropped connection,
 // timeout), retried with backoff up to MaxAttempts within the run and then
 // left for a later run, until GiveUp has passed; or failed (a 5xx reply),
-// recorded and reported, never retried. A failed recipient does not hold
+// recorded and reported, never retried. When the server refused the message
+// or the recipient (SendError.Refused), that recipient's next window starts
+// where the refused one ended: its items are not offered, and refused, again
+// every period (see windowStart). A failed recipient does not hold
 // back the others. Claims are leases taken in one statement (FOR UPDATE
 // SKIP LOCKED on PostgreSQL), so replicas never send the same delivery at
 // the same time, and a sent delivery is never claimed again.

@@ -63,13 +63,22 @@ type SendError struct {
 	Temporary bool
 	// Code is the mail server's reply code, 0 if there was no reply.
 	Code int
-	Err  error
+	// Refused reports a permanent refusal of this message or this
+	// recipient (a 5xx reply to RCPT or to the message), as opposed to one
+	// of the session (MAIL FROM, AUTH), which says nothing of the content.
+	// The recipient's next digest then starts after this one's items
+	// rather than offer them, and be refused, again.
+	Refused bool
+	Err     error
 }
 
 func (e *SendError) Error() string {
 	kind := permanentPrefix
-	if e.Temporary {
+	switch {
+	case e.Temporary:
 		kind = "temporary failure"
+	case e.Refused:
+		kind = refusedPrefix
 	}
 	if e.Code != 0 {
 		return fmt.Sprintf("%s (%d): %v", kind, e.Code, e.Err)
@@ -94,6 +103,11 @@ func tooBig(err error) bool {
 // system refused for good (SendError.Error), as opposed to one given up
 // after temporary failures.
 const permanentPrefix = "permanent failure"
+
+// refusedPrefix starts the recorded error of a delivery whose message or
+// recipient the mail system refused for good (SendError.Refused): what
+// plan looks for to start the next window after that delivery's.
+const refusedPrefix = permanentPrefix + ", refused by the mail server"
 
 // IsTemporary reports whether err is worth retrying: a temporary
 // *SendError, or any error that is not a *SendError (a local problem such

@@ -27,13 +27,13 @@ func (s *Service) Preview(ctx context.Context, d Digest, to string) (*Message, e
 	}
 	r := recipient{display: to, addr: NormalizeAddress(to)}
 	now := s.o.Now()
-	since := now.Add(-s.o.FirstWindow)
 	cur, err := s.st.DigestCursor(ctx, d.Name, r.addr)
 	if err != nil {
 		return nil, fmt.Errorf("digest %q: %w", d.Name, err)
 	}
-	if !cur.CoveredUntil.IsZero() {
-		since = cur.CoveredUntil
+	since, _, err := s.windowStart(ctx, d.Name, r.addr, cur, now)
+	if err != nil {
+		return nil, err
 	}
 	l, err := s.choose(ctx, d, since, now, now)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/broadsheet/broadsheet/feeds"
@@ -136,9 +137,13 @@ func (s *Service) plan(ctx context.Context, d Digest, period time.Time, rep *Rep
 			rep.Already++
 			continue
 		}
-		since := cur.CoveredUntil
-		if since.IsZero() {
-			since = now.Add(-s.o.FirstWindow)
+		since, refused, err := s.windowStart(ctx, d.Name, r.addr, cur, now)
+		if err != nil {
+			return err
+		}
+		if refused != nil {
+			s.o.Logger.Warn("the mail server refused this recipient's last digest for good: its items are not offered again; this digest holds only what came after",
+				"digest", d.Name, "recipient", r.addr, "refused_period", refused.Period, "refused_error", refused.LastError, "since", since)
 		}
 		if since.After(until) {
 			since = until
@@ -184,6 +189,47 @@ func (s *Service) plan(ctx context.Context, d Digest, period time.Time, rep *Rep
 		}
 	}
 	return nil
+}
+
+// windowStart is where a recipient's next window starts: where the last
+// digest sent, or still to be sent, ends (the cursor; FirstWindow back from
+// now for the first); or later, where a digest ends that the mail server
+// refused for good for its content or its recipient (SendError.Refused).
+// Offering that digest's items again would have them refused again, period
+// after period, holding back everything newer. refused is that delivery,
+// when it moved the start.
+func (s *Service) windowStart(ctx context.Context, digest, addr string, cur store.DigestCursor, now time.Time) (since time.Time, refused *store.Delivery, err error) {
+	since = cur.CoveredUntil
+	if since.IsZero() {
+		since = now.Add(-s.o.FirstWindow)
+	}
+	if cur.LastPeriod.IsZero() {
+		return since, nil, nil
+	}
+	// The latest failed delivery is enough: one planned after a refusal
+	// starts where the refused one ended (its SeenSince), so a later
+	// failure of another kind (given up after temporary failures, whose
+	// items are offered again) keeps the refused items out too.
+	last, err := s.st.Deliveries(ctx, store.DeliveryFilter{Digest: digest, Recipient: addr,
+		States: []store.DeliveryState{store.DeliveryFailed}, Limit: 1})
+	if err != nil {
+		return time.Time{}, nil, fmt.Errorf("digest %q: %w", digest, err)
+	}
+	if len(last) == 0 {
+		return since, nil, nil
+	}
+	f := last[0]
+	start := f.SeenSince
+	if strings.HasPrefix(f.LastError, refusedPrefix) {
+		start, refused = f.SeenBefore, &f
+	}
+	if !start.After(since) {
+		return since, nil, nil
+	}
+	if start.After(now) {
+		start = now
+	}
+	return start, refused, nil
 }
 
 // seenHorizoner is the store's optional barrier for windows of first-seen
@@ -390,6 +436,9 @@ func (r *run) outcome(del store.Delivery, err error, now time.Time) {
 		r.finish(del, store.DeliverySent, nil)
 	case !IsTemporary(err):
 		r.tries[del.DeliveryKey]++
+		if se := (*SendError)(nil); errors.As(err, &se) && se.Refused {
+			err = fmt.Errorf("%w (not retried; this recipient's next digest holds only newer items: the mail server's log says why it refused)", err)
+		}
 		r.finish(del, store.DeliveryFailed, err)
 	default:
 		// The connection may be broken: start afresh.

@@ -315,6 +315,11 @@ func classify(err error, ctx context.Context) *digest.SendError {
 		switch se.Reason {
 		case mail.ErrGetSender, mail.ErrGetRcpts, mail.ErrNoUnencoded:
 			return &digest.SendError{Code: code, Err: err}
+		case mail.ErrSMTPRcptTo, mail.ErrSMTPData, mail.ErrSMTPDataClose:
+			if code >= 500 {
+				// This recipient or this message, not the session.
+				return &digest.SendError{Code: code, Refused: true, Err: err}
+			}
 		}
 	case errors.As(err, &te):
 		code = te.Code

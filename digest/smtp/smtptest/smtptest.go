@@ -61,6 +61,10 @@ type Options struct {
 	// end of DATA, as servers behind a proxy, or with a limit lower than
 	// they say, do.
 	HideSize bool
+	// Check, if set, sees each message once its data is read, as a
+	// content filter does, and may refuse it: a non-nil error is the
+	// reply to the end of DATA (use Reply).
+	Check func(m Message) error
 	// RsetAfterFailure makes the server keep a transaction whose message
 	// it refused open until the client says RSET, as some servers do: a
 	// MAIL before that is answered 503 5.5.1 Bad sequence of commands.
@@ -281,11 +285,17 @@ func (x *session) Data(r io.Reader) (err error) {
 		x.s.mu.Unlock()
 		return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: "Message too big"}
 	}
+	m := Message{From: x.from, To: append([]string(nil), x.to...), Data: b}
+	if x.s.o.Check != nil {
+		if err := x.s.o.Check(m); err != nil {
+			return err
+		}
+	}
 	if x.s.o.Discard {
-		b = nil
+		m.Data = nil
 	}
 	x.s.mu.Lock()
-	x.s.msgs = append(x.s.msgs, Message{From: x.from, To: append([]string(nil), x.to...), Data: b})
+	x.s.msgs = append(x.s.msgs, m)
 	x.s.mu.Unlock()
 	return nil
 }
