@@ -79,6 +79,30 @@ type Enclosure struct {
 	Length int64  // size in bytes; 0 when unknown
 }
 
+// Label names the enclosure for a reader, as the page and digests link
+// it: its kind (audio, video, image, else "file") and, when known, its
+// size in decimal units, as players show it: "audio, 34 MB".
+func (e Enclosure) Label() string {
+	kind, _, _ := strings.Cut(e.Type, "/")
+	switch kind {
+	case "audio", "video", "image":
+	default:
+		kind = "file"
+	}
+	switch n := e.Length; {
+	case n <= 0:
+		return kind
+	case n >= 1e9:
+		return fmt.Sprintf("%s, %.1f GB", kind, float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%s, %d MB", kind, (n+5e5)/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%s, %d kB", kind, (n+500)/1e3)
+	default:
+		return fmt.Sprintf("%s, %d bytes", kind, n)
+	}
+}
+
 // ArticleID derives an article's stable id from its source and identity, so
 // every replica and every restart names the same item the same way.
 func ArticleID(source, identity string) string {

@@ -111,6 +111,7 @@ func (h *Handler) atom(f feedDoc) ([]byte, error) {
 				ae.Summary = nil
 			}
 		}
+		ae.Links = append(ae.Links, atomEnclosures(e.Media)...)
 		x := &atomEntry{AtomEntry: ae}
 		for _, t := range e.Topics {
 			x.Categories = append(x.Categories, atomCategory{Term: t.Slug, Scheme: h.abs("topics/"), Label: t.Label})

@@ -17,7 +17,8 @@ type jsonFeed struct {
 // extending items) naming the outlet, kind and topics.
 type jsonItem struct {
 	*gfeeds.JSONItem
-	Broadsheet *jsonExt `json:"_broadsheet,omitempty"`
+	Attachments []jsonAttachment `json:"attachments,omitempty"` // shadows gorilla's
+	Broadsheet  *jsonExt         `json:"_broadsheet,omitempty"`
 }
 
 type jsonExt struct {
@@ -72,7 +73,7 @@ func (h *Handler) json(f feedDoc) ([]byte, error) {
 			ji.Tags = append(ji.Tags, t.Label)
 			ext.Topics = append(ext.Topics, jsonTopic{Slug: t.Slug, Label: t.Label, Kind: t.Kind, URL: h.abs("topics/" + t.Slug + ".json")})
 		}
-		doc.Items = append(doc.Items, &jsonItem{JSONItem: ji, Broadsheet: ext})
+		doc.Items = append(doc.Items, &jsonItem{JSONItem: ji, Attachments: jsonAttachments(e.Media), Broadsheet: ext})
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {

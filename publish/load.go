@@ -26,12 +26,13 @@ const idPrefix = "tag:broadsheet,2026:article/"
 type entry struct {
 	ID        string // the entry id: idPrefix + Article.ID
 	ArticleID string
-	Title     string // plain text
-	Author    string // plain text; empty when unknown
-	Link      string // http(s) or empty
-	Summary   string // sanitized HTML
-	Content   string // sanitized HTML
-	Excerpt   string // plain text, at most sanitize.ExcerptRunes
+	Title     string            // plain text
+	Author    string            // plain text; empty when unknown
+	Link      string            // http(s) or empty
+	Summary   string            // sanitized HTML
+	Content   string            // sanitized HTML
+	Excerpt   string            // plain text, at most sanitize.ExcerptRunes
+	Media     []feeds.Enclosure // http(s) only
 	Published time.Time
 	Updated   time.Time // never before Published
 	FirstSeen time.Time
@@ -533,6 +534,7 @@ func (p *preparer) entry(a feeds.Article, key string) *entry {
 		// there too); parsing it again here cost most of a Refresh.
 		Summary:   a.Summary,
 		Content:   a.Content,
+		Media:     enclosures(a),
 		Published: utcSecond(a.Published),
 		Updated:   utcSecond(a.Updated),
 		Kind:      a.Kind,

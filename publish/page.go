@@ -140,7 +140,8 @@ type pageItem struct {
 	OutletLink    string
 	Also, Excerpt string // Also: the other outlets carrying the same link
 	When, ISO     string
-	Opinion       bool // marked on the item when its story is not all opinion
+	Opinion       bool        // marked on the item when its story is not all opinion
+	Media         []mediaLink // its enclosures: "audio, 34 MB"
 }
 
 type pageSource struct {
@@ -416,6 +417,7 @@ func (h *Handler) pageItem(d *data, it topics.Item, st topics.Story) pageItem {
 	pi.When, pi.ISO = h.when(it.Published)
 	if e := d.entries[it.ID]; e != nil {
 		pi.Title, pi.Link, pi.Excerpt = e.Title, e.Link, e.Excerpt
+		pi.Media = mediaLinks(e.Media)
 		pi.When, pi.ISO = h.when(e.Published)
 	} else {
 		pi.Title, pi.Link, pi.Excerpt = sanitize.Plain(it.Title, sanitize.TitleRunes), sanitize.Link(it.Link), sanitize.Plain(it.Excerpt, sanitize.ExcerptRunes)

@@ -79,6 +79,7 @@ func (h *Handler) rss(f feedDoc) ([]byte, error) {
 		if ri.Content != nil && ri.Content.Content == ri.Description {
 			ri.Content = nil
 		}
+		ri.Enclosure = rssEnclosure(e.Media)
 		x := &rssItem{RssItem: ri, Link: e.Link, Creator: e.author()}
 		for _, t := range e.Topics {
 			x.Categories = append(x.Categories, rssCategory{Domain: h.abs("topics/"), Name: t.Label})
