@@ -52,7 +52,8 @@ type Options struct {
 	Rules []topics.Rule
 	// Clustering tunes the story clusterer. Its Window (default
 	// topics.DefaultWindow) is also how far back SetRules matches again; a
-	// rebuild reads the stories of the last two windows.
+	// rebuild reads the stories of the last two windows and of
+	// RebuildBackground before them.
 	Clustering topics.Options
 	// Enabled turns story clustering on; off, only configured topics are
 	// assigned.
@@ -285,8 +286,16 @@ func (a *Assigner) Pass(ctx context.Context) (n int, err error) {
 // then adds its articles in (item time, ID) order, never in the order
 // they were fetched: the articles a pass takes give the same stories
 // whatever order the sources were polled in. A rebuild restores the stored
-// members of two windows and evicts the same way, so that it holds what
+// members of two windows (and RebuildBackground before them, which only
+// feed the background) and evicts the same way, so that it holds what
 // the running clusterer held.
+
+// RebuildBackground is how much older history than its two windows a
+// rebuild replays, for the clusterer's background word counts (see
+// topics' background.go): a quiet window weighs words by them. A running
+// clusterer keeps months of them; two weeks of articles are most of what
+// a thin window needs and cost one read at start.
+const RebuildBackground = 14 * 24 * time.Hour
 
 // sync makes the clusterer match the store: rebuilt from the stored stories
 // unless it was the last writer.
@@ -301,7 +310,7 @@ func (a *Assigner) sync(ctx context.Context, now time.Time) error {
 	}
 	if a.clusterer == nil || epoch != a.epoch {
 		start := time.Now()
-		members, err := a.st.StoryMembers(ctx, now.Add(-2*a.window))
+		members, err := a.st.StoryMembers(ctx, now.Add(-2*a.window-RebuildBackground))
 		if err != nil {
 			return fmt.Errorf("assign topics: rebuild stories: %w", err)
 		}

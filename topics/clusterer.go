@@ -41,6 +41,13 @@ type Options struct {
 // DefaultHalfLife is Options.HalfLife when zero.
 const DefaultHalfLife = 12 * time.Hour
 
+// DefaultBackgroundHalfLife is how fast the counts of items gone from the
+// window fade (see background.go): slowly, for IDF is about the language,
+// not the news of the week. On the few-outlets file laid out three events
+// at a time, 30 days already lifts F1 from 0.84 to 0.90, 90 days to 0.91,
+// and longer adds nothing.
+const DefaultBackgroundHalfLife = 90 * 24 * time.Hour
+
 // DefaultEditorialLag is how long after the news an editorial or column
 // (feeds.KindEditorial) may come and still be pulled by the story as if it
 // were fresh: opinion follows the news it comments on by a day or two,
@@ -84,6 +91,9 @@ type Stats struct {
 	Groups   int // live stories
 	Terms    int // distinct terms of those articles
 	Postings int // (term, story) pairs in the inverted index
+	// Background is the terms whose counts outlive the window (see
+	// background.go), bounded by pruning.
+	Background int
 }
 
 // Clusterer groups articles into stories incrementally: each added article
@@ -94,7 +104,8 @@ type Stats struct {
 // Excerpt's first words, terms of their own, compared with other ledes
 // only, the field weighing excerptW of the whole); names, acronyms and numbers count double;
 // document frequencies are learned from the items in the window as they
-// arrive. A multi-word name ("North Korea", "Kim Jong Un") is one term, and
+// arrive, and from those gone from it, fading (see background.go), so that
+// a quiet window still knows the common words. A multi-word name ("North Korea", "Kim Jong Un") is one term, and
 // its words count only where both sides name the same thing: a word shared
 // by two different names ("Korea" of "North Korea" and "South Korea") is
 // no evidence of one story. Its fit with a story weighs each shared term by how typical of
@@ -144,52 +155,59 @@ type Clusterer struct {
 
 	srcDocs  map[string]int32 // items in the window per source
 	srcTerms map[srcTerm]int32
+
+	bg  map[string]*bgEntry // faded counts of terms gone from the window (see background.go)
+	bgc bgClock
 }
 
 // params are the Clusterer's general settings, tuned on the labelled
 // headlines as a whole (see TestQuality_Stories), never story by story.
 type params struct {
-	titleW    float64       // weight of a title word
-	excerptW  float64       // weight of the lede field (or of an excerpt word, without ledeField)
-	urlW      float64       // weight of a URL slug word the title lacks
-	catW      float64       // weight of a category word
-	entity    float64       // multiplier for names, acronyms and numbers
-	runWord   float64       // weight of each word of a multi-word name
-	capRatio  float64       // share of capitalized sightings that makes a word a name
-	margin    float64       // added to the threshold to join a story holding the same source
-	halfLife  time.Duration // silence after which a story's pull is halved
-	lag       time.Duration // silence an editorial item's decay ignores (see decayFor)
-	merge     float64       // centroid cosine at which two stories an item fits merge
-	boiler    float64       // multiplier for a source's boilerplate terms
-	minShared int           // stories this small need two shared terms, not one
-	minW      float64       // weight a term needs to count as shared
-	minCover  float64       // share of each side's title weight small stories must share
-	ledeCover float64       // or of each side's lede weight
-	posting   int           // a term in more stories than this finds no candidates
-	excerpt   int           // words of the excerpt read
-	ledeField bool          // the excerpt is a field of its own, of weight excerptW, not mixed into the title's
+	titleW     float64       // weight of a title word
+	excerptW   float64       // weight of the lede field (or of an excerpt word, without ledeField)
+	urlW       float64       // weight of a URL slug word the title lacks
+	catW       float64       // weight of a category word
+	entity     float64       // multiplier for names, acronyms and numbers
+	runWord    float64       // weight of each word of a multi-word name
+	capRatio   float64       // share of capitalized sightings that makes a word a name
+	margin     float64       // added to the threshold to join a story holding the same source
+	halfLife   time.Duration // silence after which a story's pull is halved
+	lag        time.Duration // silence an editorial item's decay ignores (see decayFor)
+	merge      float64       // centroid cosine at which two stories an item fits merge
+	boiler     float64       // multiplier for a source's boilerplate terms
+	minShared  int           // stories this small need two shared terms, not one
+	minW       float64       // weight a term needs to count as shared
+	minCover   float64       // share of each side's title weight small stories must share
+	ledeCover  float64       // or of each side's lede weight
+	posting    int           // a term in more stories than this finds no candidates
+	excerpt    int           // words of the excerpt read
+	ledeField  bool          // the excerpt is a field of its own, of weight excerptW, not mixed into the title's
+	bgHalfLife time.Duration // how fast the background's counts fade; 0 keeps none (see background.go)
+	bgW        float64       // weight of a background count against a window count in IDF
 }
 
 var defaultParams = params{
-	titleW:    1,
-	excerptW:  0.2,
-	urlW:      0.5,
-	catW:      0.25,
-	entity:    2,
-	runWord:   1,
-	capRatio:  0.9,
-	margin:    0.05,
-	halfLife:  DefaultHalfLife,
-	lag:       DefaultEditorialLag,
-	merge:     0.2,
-	boiler:    0.1,
-	minShared: 1,
-	minW:      0.05,
-	minCover:  0.3,
-	ledeCover: 0.05,
-	posting:   400,
-	excerpt:   60,
-	ledeField: true,
+	titleW:     1,
+	excerptW:   0.2,
+	urlW:       0.5,
+	catW:       0.25,
+	entity:     2,
+	runWord:    1,
+	capRatio:   0.9,
+	margin:     0.05,
+	halfLife:   DefaultHalfLife,
+	lag:        DefaultEditorialLag,
+	merge:      0.2,
+	boiler:     0.1,
+	minShared:  1,
+	minW:       0.05,
+	minCover:   0.3,
+	ledeCover:  0.05,
+	posting:    400,
+	excerpt:    60,
+	ledeField:  true,
+	bgHalfLife: DefaultBackgroundHalfLife,
+	bgW:        1,
 }
 
 // NewClusterer returns an empty Clusterer.
@@ -218,6 +236,7 @@ func NewClusterer(opts Options) *Clusterer {
 		stems:     map[string]string{},
 		srcDocs:   map[string]int32{},
 		srcTerms:  map[srcTerm]int32{},
+		bg:        map[string]*bgEntry{},
 	}
 }
 
@@ -316,6 +335,7 @@ func (c *Clusterer) Evict(now time.Time) {
 	defer c.mu.Unlock()
 	if now.After(c.high) {
 		c.high = now
+		c.bgTime()
 	}
 	c.evict()
 }
@@ -345,7 +365,7 @@ func (c *Clusterer) Clusters() []Cluster {
 func (c *Clusterer) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := Stats{Items: len(c.docs), Groups: len(c.groups), Terms: len(c.vocab)}
+	s := Stats{Items: len(c.docs), Groups: len(c.groups), Terms: len(c.vocab), Background: len(c.bg)}
 	for _, g := range c.groups {
 		s.Postings += len(g.cent)
 	}
@@ -372,6 +392,7 @@ func (c *Clusterer) advance(a feeds.Article) (time.Time, bool) {
 	t := itemTime(a, c.high)
 	if t.After(c.high) {
 		c.high = t
+		c.bgTime()
 	}
 	c.evict()
 	return t, !t.Before(c.high.Add(-c.window))
@@ -380,6 +401,7 @@ func (c *Clusterer) advance(a feeds.Article) (time.Time, bool) {
 func (c *Clusterer) evict() {
 	cut := c.high.Add(-c.window)
 	for len(c.byTime) > 0 && c.byTime[0].t.Before(cut) {
+		c.remember(c.byTime[0])
 		c.drop(c.byTime[0])
 	}
 }

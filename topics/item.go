@@ -193,11 +193,6 @@ func (c *Clusterer) boilerplate(src string, id uint32) float64 {
 	return 1
 }
 
-// idf is term id's inverse document frequency in the window now.
-func (c *Clusterer) idf(id uint32) float64 {
-	return math.Log(float64(len(c.docs)+1) / float64(c.terms[id].df))
-}
-
 // docHeap orders items by time, then id, for eviction.
 type docHeap []*doc
 

@@ -12,6 +12,7 @@ type termInfo struct {
 	refs     int32 // live items with the word in their title (see doc.words)
 	cap, low int32
 	post     []posting // stories whose centroid holds the term
+	bg       *bgEntry  // the term's background count, if it has one
 }
 
 // posting is one story holding a term, with its centroid entry for it.
@@ -54,7 +55,7 @@ func (c *Clusterer) intern(term string) uint32 {
 		id = uint32(len(c.terms))
 		c.terms = append(c.terms, termInfo{})
 	}
-	c.terms[id] = termInfo{term: term}
+	c.terms[id] = termInfo{term: term, bg: c.bg[term]}
 	c.vocab[term] = id
 	return id
 }
