@@ -67,7 +67,7 @@ func (h *Handler) json(f feedDoc) ([]byte, error) {
 			About:  extAbout,
 			Outlet: jsonOutlet{Name: e.Outlet.Name, FeedURL: e.Outlet.URL},
 			Kind:   string(e.Kind),
-			AlsoIn: e.Also,
+			AlsoIn: outletNames(e.Also),
 		}
 		for _, t := range e.Topics {
 			ji.Tags = append(ji.Tags, t.Label)

@@ -41,7 +41,7 @@ type entry struct {
 	StoryKey  string
 	Outlet    outlet
 	Topics    []topicRef
-	Also      []string // other outlets carrying the same story, in the combined feeds
+	Also      []string // other outlets carrying the same story, in the combined feeds; as stored (see outletName)
 	key       string   // see reuseKey
 }
 
@@ -58,9 +58,32 @@ func reuseKey(a feeds.Article) string {
 
 // outlet is the source an entry came from.
 type outlet struct {
-	Name string
+	Name string // as shown: see outletName
+	Key  string // the source's name as configured and stored, which identifies it
 	URL  string // the source's own feed, http(s) or empty
 	Slug string
+}
+
+// outletName is a source's name as every output shows it, cleaned as the
+// digests clean it: one line, no control or bidi characters, at most
+// sanitize.NameRunes. Config refuses bidi controls in a name, but the
+// store may hold names written before it did, or by another writer. Only
+// the shown copy is cleaned: the name as stored keeps identifying the
+// source (lookups, slugs, counts).
+func outletName(name string) string {
+	return sanitize.Line(name, sanitize.NameRunes)
+}
+
+// outletNames is outletName of each of names, in a new slice; nil for none.
+func outletNames(names []string) []string {
+	if len(names) == 0 {
+		return nil
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = outletName(n)
+	}
+	return out
 }
 
 // topicRef names a topic an entry belongs to.
@@ -539,7 +562,7 @@ func (p *preparer) entry(a feeds.Article, key string) *entry {
 		Updated:   utcSecond(a.Updated),
 		Kind:      a.Kind,
 		StoryKey:  a.StoryKey,
-		Outlet:    outlet{Name: a.Source, Slug: feeds.Slugify(a.Source)},
+		Outlet:    outlet{Name: outletName(a.Source), Key: a.Source, Slug: feeds.Slugify(a.Source)},
 		FirstSeen: utcSecond(a.FirstSeen),
 		Topics:    p.topics[a.ID],
 		key:       key,
@@ -600,7 +623,7 @@ func dedup(es []*entry, n int) []*entry {
 	out := make([]*entry, 0, min(len(es), n))
 	for _, e := range es {
 		if e.StoryKey != "" && rep[e.StoryKey] != e {
-			others[e.StoryKey] = append(others[e.StoryKey], e.Outlet.Name)
+			others[e.StoryKey] = append(others[e.StoryKey], e.Outlet.Key)
 			continue
 		}
 		out = append(out, e)
@@ -635,7 +658,7 @@ func earlier(a, b *entry) bool {
 func outlets(es []*entry) int {
 	m := map[string]bool{}
 	for _, e := range es {
-		m[e.Outlet.Name] = true
+		m[e.Outlet.Key] = true
 		for _, o := range e.Also {
 			m[o] = true
 		}

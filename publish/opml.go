@@ -58,8 +58,8 @@ func (h *Handler) opml() ([]byte, error) {
 		cats := append([]string{string(kind)}, s.Tags...)
 		byKind[kind] = append(byKind[kind], opmlOutline{
 			Type:     "rss",
-			Text:     s.Name,
-			Title:    s.Name,
+			Text:     outletName(s.Name),
+			Title:    outletName(s.Name),
 			XMLURL:   u,
 			Category: strings.Join(cats, ","),
 		})

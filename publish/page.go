@@ -244,7 +244,7 @@ func (h *Handler) page(d *data) ([]byte, error) {
 	}
 	for _, sf := range d.Sources {
 		p.Sources = append(p.Sources, pageSource{
-			Name:      sf.Source.Name,
+			Name:      outletName(sf.Source.Name),
 			Slug:      sf.Slug,
 			Atom:      h.abs("sources/" + sf.Slug + ".atom"),
 			RSS:       h.abs("sources/" + sf.Slug + ".rss"),
@@ -281,7 +281,7 @@ func emptyState(states []feeds.SourceState, window time.Duration, loc *time.Loca
 			ok++
 			continue
 		}
-		f := pageFailing{Name: st.Source, Reason: st.LastError, Failures: st.Failures}
+		f := pageFailing{Name: outletName(st.Source), Reason: st.LastError, Failures: st.Failures}
 		if f.Reason == "" {
 			f.Reason = "the last poll failed"
 		}
@@ -412,8 +412,8 @@ func (h *Handler) pageStory(d *data, st topics.Story, outlets int) pageStory {
 // pageItem prepares one item of st, through the entry prepared for the
 // feeds, so that the page shows the same sanitized text.
 func (h *Handler) pageItem(d *data, it topics.Item, st topics.Story) pageItem {
-	pi := pageItem{Outlet: it.Source, Lang: it.Language, Opinion: it.Kind == feeds.KindEditorial && !st.Editorial(),
-		Also: strings.Join(it.Also, ", ")}
+	pi := pageItem{Outlet: outletName(it.Source), Lang: it.Language, Opinion: it.Kind == feeds.KindEditorial && !st.Editorial(),
+		Also: strings.Join(outletNames(it.Also), ", ")}
 	pi.When, pi.ISO = h.when(it.Published)
 	if e := d.entries[it.ID]; e != nil {
 		pi.Title, pi.Link, pi.Excerpt = e.Title, e.Link, e.Excerpt

@@ -174,8 +174,8 @@ func (h *Handler) render(d *data) (*snapshot, error) {
 	for _, sf := range d.Sources {
 		feedsList = append(feedsList, feedDoc{
 			Name:     "sources/" + sf.Slug,
-			Title:    h.opts.Title + ": " + sf.Source.Name,
-			Subtitle: "Items from " + sf.Source.Name + ", as broadsheet stored them.",
+			Title:    h.opts.Title + ": " + outletName(sf.Source.Name),
+			Subtitle: "Items from " + outletName(sf.Source.Name) + ", as broadsheet stored them.",
 			Alt:      page + "#source-" + sf.Slug,
 			Entries:  sf.Entries,
 			sig:      sf.sig,
