@@ -81,6 +81,9 @@ type Server struct {
 	MaxConnections int `yaml:"max_connections"`
 	// Secret signs unsubscribe tokens; generated and stored if empty.
 	Secret string `yaml:"secret"`
+	// Timezone is the IANA zone the page and the CLI show times in;
+	// empty means UTC.
+	Timezone string `yaml:"timezone"`
 }
 
 // Fetch tunes how sources are polled.
@@ -169,4 +172,7 @@ type Digest struct {
 	Subject   string        `yaml:"subject"` // a template
 	Template  string        `yaml:"template"`
 	SendEmpty bool          `yaml:"send_empty"`
+	// Timezone is the IANA zone the digest shows times in; empty means
+	// the schedule's CRON_TZ, else UTC.
+	Timezone string `yaml:"timezone"`
 }

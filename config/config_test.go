@@ -58,6 +58,7 @@ func TestLoad_Full(t *testing.T) {
 			FeedItems:      250,
 			MaxConnections: 300,
 			Secret:         "0123456789abcdef0123456789abcdef",
+			Timezone:       "Asia/Seoul",
 		},
 		Fetch: Fetch{
 			Workers:              4,
@@ -109,6 +110,7 @@ func TestLoad_Full(t *testing.T) {
 			Subject:   "Editorials for {{.Date}}",
 			Template:  "digest.html",
 			SendEmpty: true,
+			Timezone:  "Asia/Tokyo",
 		}},
 	}
 	got.meta = nil
@@ -405,7 +407,7 @@ func TestParse_Errors(t *testing.T) {
 		{
 			name: "UnknownKeyNoSuggestion",
 			src:  "server:\n  zzzzzz: 1\n",
-			want: []problem{{2, 3, "server.zzzzzz", "valid keys here are base_url, feed_items, listen, max_connections, secret, title"}},
+			want: []problem{{2, 3, "server.zzzzzz", "valid keys here are base_url, feed_items, listen, max_connections, secret, timezone, title"}},
 		},
 		{
 			name: "UnknownKeyInList",
@@ -558,6 +560,14 @@ storage: sqlite
 			name: "ScheduleZone",
 			src:  "schedule: CRON_TZ=Mars/Olympus 0 7 * * *\n",
 			want: []problem{{1, 11, "schedule", `"Mars/Olympus" is not a known time zone`}},
+		},
+		{
+			name: "Timezone",
+			src:  "server:\n  timezone: Asia/Seol\ndigests:\n  - name: m\n    schedule: \"0 7 * * *\"\n    to: [a@example.com]\n    timezone: Local\n",
+			want: []problem{
+				{2, 13, "server.timezone", `"Asia/Seol" is not a known time zone: use an IANA name`},
+				{7, 15, "digests[0].timezone", `"Local" is not a known time zone`},
+			},
 		},
 		{
 			name: "MaxConnections",
@@ -1063,5 +1073,43 @@ func TestParse_Retention(t *testing.T) {
 		if c.Retention != tc.want {
 			t.Errorf("%q: retention = %v, want %v", tc.src, c.Retention, tc.want)
 		}
+	}
+}
+
+func TestConfig_Zone(t *testing.T) {
+	src := `server:
+  timezone: Asia/Seoul
+digests:
+  - name: own
+    schedule: "CRON_TZ=Europe/Paris 0 7 * * *"
+    to: [a@example.com]
+    timezone: America/New_York
+  - name: cron
+    schedule: "CRON_TZ=Europe/Paris 0 7 * * *"
+    to: [a@example.com]
+  - name: plain
+    schedule: "0 7 * * *"
+    to: [a@example.com]
+`
+	c, err := parseWith("zones.yaml", []byte(src), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ what, got, want string }{
+		{"Zone", c.Zone().String(), "Asia/Seoul"},
+		{"DigestZone(own)", c.DigestZone("own").String(), "America/New_York"},
+		{"DigestZone(cron)", c.DigestZone("cron").String(), "Europe/Paris"},
+		{"DigestZone(plain)", c.DigestZone("plain").String(), "UTC"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s = %s, want %s", tt.what, tt.got, tt.want)
+		}
+	}
+	empty, err := parseWith("empty.yaml", nil, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := empty.Zone(); got != time.UTC {
+		t.Errorf("Zone() with no server.timezone = %s, want UTC", got)
 	}
 }

@@ -1,6 +1,10 @@
 package config
 
-import "github.com/broadsheet/broadsheet/schedule"
+import (
+	"time"
+
+	"github.com/broadsheet/broadsheet/schedule"
+)
 
 // schedules holds the schedules Validate parsed, so that nothing parses a
 // schedule string twice.
@@ -8,6 +12,29 @@ type schedules struct {
 	poll    *schedule.Schedule
 	sources map[string]*schedule.Schedule // by source name: its own schedule
 	digests map[string]*schedule.Schedule // by digest name
+	zone    *time.Location                // server.timezone
+	zones   map[string]*time.Location     // by digest name: its timezone
+}
+
+// Zone is the zone the page and the CLI show times in: server.timezone,
+// else UTC.
+func (c *Config) Zone() *time.Location {
+	if c.parsed.zone != nil {
+		return c.parsed.zone
+	}
+	return time.UTC
+}
+
+// DigestZone is the zone the digest named name shows times in: its
+// timezone, else its schedule's CRON_TZ, else UTC.
+func (c *Config) DigestZone(name string) *time.Location {
+	if z := c.parsed.zones[name]; z != nil {
+		return z
+	}
+	if s := c.parsed.digests[name]; s != nil && s.Location() != nil {
+		return s.Location()
+	}
+	return time.UTC
 }
 
 // PollSchedule is the schedule source is polled on: its own, else the

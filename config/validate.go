@@ -138,7 +138,7 @@ func (c *Config) validate() []Problem {
 	c.fillDerived()
 	v := &validator{c: c}
 	v.storage()
-	c.parsed = schedules{sources: map[string]*schedule.Schedule{}, digests: map[string]*schedule.Schedule{}}
+	c.parsed = schedules{sources: map[string]*schedule.Schedule{}, digests: map[string]*schedule.Schedule{}, zones: map[string]*time.Location{}}
 	c.parsed.poll = v.pollSchedule("schedule", c.Schedule, true)
 	v.server()
 	v.fetch()
@@ -228,9 +228,26 @@ func (v *validator) server() {
 	if s.MaxConnections < 1 {
 		v.add("server.max_connections", "is %d: the server needs at least 1 connection (default %d)", s.MaxConnections, DefaultMaxConnections)
 	}
+	v.c.parsed.zone = v.zone("server.timezone", s.Timezone)
 	if s.Secret != "" && len(s.Secret) < minSecretLen {
 		v.add("server.secret", "is too short (%d characters) to sign unsubscribe links safely: use at least %d random characters, or leave it out to have one generated", len(s.Secret), minSecretLen)
 	}
+}
+
+// zone loads the IANA time zone name at key; nil if it is empty or
+// unknown (reported).
+func (v *validator) zone(key, name string) *time.Location {
+	if name == "" {
+		return nil
+	}
+	// LoadLocation also takes "Local" and file paths; a display zone is a
+	// name that means the same on every machine.
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "Local" || strings.HasPrefix(name, "/") {
+		v.add(key, "%q is not a known time zone: use an IANA name such as Asia/Seoul, Europe/Paris or UTC", name)
+		return nil
+	}
+	return loc
 }
 
 func (v *validator) fetch() {
@@ -482,6 +499,9 @@ func (v *validator) digests(sources map[string]int, topics []string) {
 		}
 		if sched := v.schedule(key+".schedule", d.Schedule, true); sched != nil {
 			v.c.parsed.digests[d.Name] = sched
+		}
+		if z := v.zone(key+".timezone", d.Timezone); z != nil {
+			v.c.parsed.zones[d.Name] = z
 		}
 		if len(d.To) == 0 {
 			v.add(key+".to", "is required: list at least one recipient address")

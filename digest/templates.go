@@ -18,8 +18,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/width"
-
+	"github.com/broadsheet/broadsheet/sanitize"
 	"github.com/broadsheet/broadsheet/templates"
 )
 
@@ -365,7 +364,7 @@ func wrap(width int, s string) string {
 	var b strings.Builder
 	n := 0
 	for _, w := range strings.Fields(s) {
-		l := columns(w)
+		l := sanitize.Columns(w)
 		switch {
 		case n == 0:
 		case n+1+l > width:
@@ -379,21 +378,6 @@ func wrap(width int, s string) string {
 		n += l
 	}
 	return b.String()
-}
-
-// columns is how many monospaced columns s takes (golang.org/x/text/width:
-// East Asian wide and fullwidth runes take two).
-func columns(s string) int {
-	n := 0
-	for _, r := range s {
-		switch width.LookupRune(r).Kind() {
-		case width.EastAsianWide, width.EastAsianFullwidth:
-			n += 2
-		default:
-			n++
-		}
-	}
-	return n
 }
 
 // indent puts n spaces before every non-empty line of s.

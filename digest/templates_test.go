@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,7 +134,6 @@ func TestWrapIndentTruncate(t *testing.T) {
 		// Hangul is two columns a syllable: 10 columns hold 한국 어 (7)
 		// but not 한국 어와 (9) plus 일본 (5).
 		{"WrapWide", wrap(10, "한국 어와 일본"), "한국 어와\n일본"},
-		{"Columns", strconv.Itoa(columns("Seoul 서울")), "10"},
 		{"Indent", indent(2, "a\n\nb"), "  a\n\n  b"},
 		{"TruncateShort", truncate(10, "short"), "short"},
 		{"TruncateWord", truncate(16, "one two three four"), "one two three…"},

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/broadsheet/broadsheet/config"
@@ -103,7 +102,7 @@ func digestOf(cfg *config.Config, c config.Digest) (digest.Digest, *schedule.Sch
 	}
 	d := digest.Digest{
 		Name: c.Name, To: c.To, Topics: c.Topics, Sources: c.Sources, MaxItems: c.MaxItems, MaxAge: c.MaxAge,
-		Subject: c.Subject, Template: c.Template, SendEmpty: c.SendEmpty, Location: sched.Location(),
+		Subject: c.Subject, Template: c.Template, SendEmpty: c.SendEmpty, Location: cfg.DigestZone(c.Name),
 	}
 	for _, k := range c.Kinds {
 		d.Kinds = append(d.Kinds, feeds.Kind(k))
@@ -367,7 +366,7 @@ func (m *Main) cmdDigest(ctx context.Context, _ *flag.FlagSet, args []string) er
 func (m *Main) digestList(ctx context.Context, d *digests, st store.Store) error {
 	ds := st.(digest.Store)
 	now := m.Now()
-	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(m.Stdout)
 	fmt.Fprintln(tw, "DIGEST\tSCHEDULE\tNEXT RUN\tLAST SENT\tRECIPIENTS\tUNFINISHED\tFAILED")
 	for _, dg := range d.list {
 		next := d.scheds[dg.Name].Next(now)
@@ -416,7 +415,7 @@ func zoneOf(d digest.Digest) *time.Location {
 	if d.Location != nil {
 		return d.Location
 	}
-	return time.Local
+	return time.UTC
 }
 
 func (m *Main) digestPreview(ctx context.Context, d *digests, dg digest.Digest, html, text bool, out, to string) error {
@@ -535,7 +534,7 @@ func emptyReason(ctx context.Context, st store.Store, d *digests, dg digest.Dige
 		arts, err := st.Articles(ctx, f)
 		return len(arts), err
 	}
-	since := win.SeenSince.Local().Format("Mon 2 Jan 15:04")
+	since := win.SeenSince.In(zoneOf(dg)).Format("Mon 2 Jan 15:04 MST")
 	n, err := count(store.ArticleFilter{})
 	if err != nil {
 		return "", err

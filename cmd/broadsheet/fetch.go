@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/schollz/progressbar/v3"
 
@@ -87,7 +86,7 @@ func (m *Main) cmdFetch(ctx context.Context, fs *flag.FlagSet, args []string) er
 // number of failed sources.
 func printFetchTable(w io.Writer, reports []feeds.Report) (failed int) {
 	feeds.SortReports(reports)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "SOURCE\tSTATUS\tNEW\tUPDATED\tUNCHANGED\tRESULT")
 	var n, upd, notMod int
 	for _, r := range reports {

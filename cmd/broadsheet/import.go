@@ -10,7 +10,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/broadsheet/broadsheet/config"
 	"github.com/broadsheet/broadsheet/feeds"
@@ -167,7 +166,7 @@ func importTags(f opml.Feed) ([]string, string) {
 // number. note says when it was changed.
 func importName(f opml.Feed, u *url.URL, sets ...*config.SourceSet) (name, note string) {
 	host := strings.TrimPrefix(u.Hostname(), "www.")
-	title := clip(oneLine(f.Title), 80)
+	title := truncate(oneLine(f.Title), 80)
 	if feeds.Slugify(title) == "" {
 		title = host
 	}
@@ -199,15 +198,15 @@ func (m *Main) showImport(w io.Writer, name string, doc *opml.Document, plan []i
 		what += " " + doc.Version
 	}
 	if doc.Title != "" {
-		what += fmt.Sprintf(", %q", clip(doc.Title, 60))
+		what += fmt.Sprintf(", %q", truncate(doc.Title, 60))
 	}
 	fmt.Fprintf(w, "%s: %d feeds (%s).\n", name, len(doc.Feeds), what)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	var added, skipped int
 	for _, p := range plan {
 		status, title, note := "add", p.source.Name, p.note
 		if p.skip {
-			status, title = "skip", clip(oneLine(p.feed.Title), 60)
+			status, title = "skip", truncate(oneLine(p.feed.Title), 60)
 			skipped++
 		} else {
 			added++

@@ -6,11 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/broadsheet/broadsheet/config"
 	"github.com/broadsheet/broadsheet/feeds"
+	"github.com/broadsheet/broadsheet/sanitize"
 	"github.com/broadsheet/broadsheet/store"
 )
 
@@ -45,7 +45,7 @@ func (m *Main) cmdSourcesList(ctx context.Context, fs *flag.FlagSet, args []stri
 		return err
 	}
 	now := m.Now()
-	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(m.Stdout)
 	fmt.Fprintln(tw, "SOURCE\tITEMS\tLAST SUCCESS\tNEXT DUE\tFAILURES\tLAST ERROR")
 	for _, s := range states {
 		name := s.Source
@@ -69,7 +69,7 @@ func (m *Main) cmdItems(ctx context.Context, fs *flag.FlagSet, args []string) er
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	a, _, err := m.openQuiet(ctx)
+	a, cfg, err := m.openQuiet(ctx)
 	if err != nil {
 		return err
 	}
@@ -97,10 +97,10 @@ func (m *Main) cmdItems(ctx context.Context, fs *flag.FlagSet, args []string) er
 		}
 		return nil
 	}
-	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(m.Stdout)
 	fmt.Fprintln(tw, "PUBLISHED\tSOURCE\tKIND\tTITLE")
 	for _, x := range arts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", x.Published.Local().Format("2006-01-02 15:04"), x.Source, x.Kind, truncate(x.Title, 90))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", x.Published.In(cfg.Zone()).Format("2006-01-02 15:04 MST"), x.Source, x.Kind, truncate(x.Title, 90))
 	}
 	return tw.Flush()
 }
@@ -205,10 +205,5 @@ func relTime(now, t time.Time) string {
 	return prefix + s + suffix
 }
 
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
+// truncate cuts s to n terminal columns (a Hangul syllable takes two).
+func truncate(s string, n int) string { return sanitize.ClipColumns(s, n) }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/schollz/progressbar/v3"
 
@@ -133,7 +132,7 @@ func (m *Main) cmdMigrate(ctx context.Context, fs *flag.FlagSet, args []string) 
 // have fewer rows in the target than in the source.
 func printCopyTable(m *Main, counts []sqldb.TableCount) int {
 	short := 0
-	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(m.Stdout)
 	fmt.Fprintln(tw, "TABLE\tSOURCE\tTARGET\tCOPIED\tCHECK")
 	for _, c := range counts {
 		check := "ok"

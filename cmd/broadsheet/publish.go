@@ -101,6 +101,7 @@ func publishOptions(cfg *config.Config, now func() time.Time, log *slog.Logger) 
 		Sources:   sources(cfg),
 		Now:       now,
 		Logger:    log,
+		Location:  cfg.Zone(),
 	}
 }
 

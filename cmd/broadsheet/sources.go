@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/broadsheet/broadsheet/config"
 	"github.com/broadsheet/broadsheet/feeds"
@@ -117,7 +116,7 @@ func (m *Main) showDiscovery(w io.Writer, d *fetch.Discovery) {
 	if title == "" {
 		title = "(untitled)"
 	}
-	fmt.Fprintf(w, "Found the feed %q at %s (%s), with %d items", clip(title, 100), d.URL, d.How, len(d.Articles))
+	fmt.Fprintf(w, "Found the feed %q at %s (%s), with %d items", truncate(title, 100), d.URL, d.How, len(d.Articles))
 	latest := slices.Clone(d.Articles)
 	slices.SortStableFunc(latest, func(a, b feeds.Article) int { return b.Published.Compare(a.Published) })
 	if len(latest) == 0 {
@@ -130,7 +129,7 @@ func (m *Main) showDiscovery(w io.Writer, d *fetch.Discovery) {
 		if !a.Published.IsZero() {
 			date = a.Published.Format("2006-01-02")
 		}
-		fmt.Fprintf(w, "  %s  %s\n", date, clip(oneLine(a.Title), 100))
+		fmt.Fprintf(w, "  %s  %s\n", date, truncate(oneLine(a.Title), 100))
 	}
 	if len(d.Others) > 0 {
 		fmt.Fprintf(w, "The page also advertises: %s (add one of those by its address instead, if it is the one you want).\n", strings.Join(d.Others, ", "))
@@ -140,22 +139,13 @@ func (m *Main) showDiscovery(w io.Writer, d *fetch.Discovery) {
 // defaultName is a source's name when none is given: the feed's title,
 // else its host.
 func defaultName(d *fetch.Discovery) string {
-	if t := clip(oneLine(d.Title), 80); feeds.Slugify(t) != "" {
+	if t := truncate(oneLine(d.Title), 80); feeds.Slugify(t) != "" {
 		return t
 	}
 	if u, err := url.Parse(d.URL); err == nil {
 		return u.Hostname()
 	}
 	return d.URL
-}
-
-// clip shortens s to at most n runes, ending in "…" when cut.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
 
 func (m *Main) cmdSourcesRemove(ctx context.Context, fs *flag.FlagSet, args []string) error {

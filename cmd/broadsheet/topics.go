@@ -14,8 +14,6 @@ import (
 
 	"github.com/broadsheet/broadsheet/assign"
 	"github.com/broadsheet/broadsheet/config"
-	"github.com/broadsheet/broadsheet/feeds"
-	"github.com/broadsheet/broadsheet/store"
 	"github.com/broadsheet/broadsheet/topics"
 )
 
@@ -57,16 +55,6 @@ func newAssigner(cfg *config.Config, st assign.Store, owner string, log *slog.Lo
 	return a, nil
 }
 
-// configuredSlugs lists the slugs of the topics configured now: topics
-// removed from the configuration stay in the store but are not shown.
-func configuredSlugs(ts []topics.Topic) []string {
-	out := make([]string, len(ts))
-	for i, t := range ts {
-		out[i] = t.Slug
-	}
-	return out
-}
-
 // assignTopics assigns the topics of what is pending, once, and releases
 // the lease, so that commands show up-to-date topics without a daemon.
 // When a daemon holds the lease it leaves the work to it.
@@ -88,20 +76,20 @@ func (a *app) assignTopics(ctx context.Context) error {
 
 // cmdTopics assigns what is pending (so that `fetch` then `topics` works
 // without a daemon; when a daemon holds the lease it leaves the work to
-// it), then lists the topics, largest first.
+// it), then lists the groups the page shows, in its order and with its
+// labels: the one query (assign.Assigner.Groups), each story once.
 func (m *Main) cmdTopics(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	since := durationFlag(fs, "since", 0, "only items published within this long, e.g. 72h or 3d (default clustering.window)")
-	kind := fs.String("kind", "", "only topics of this kind: story or configured")
-	asJSON := fs.Bool("json", false, "print a JSON array of {slug, label, kind, items}")
-	outlets := fs.Int("min-outlets", topics.StoryOutlets, "only stories carried by at least this many outlets")
+	kind := fs.String("kind", "", "only groups of this kind: story or configured")
+	asJSON := fs.Bool("json", false, "print a JSON array of {slug, label, kind, outlets, stories: [{slug, label, outlets, items}], items}")
+	outlets := fs.Int("min-outlets", topics.StoryOutlets, "only stories of their own carried by at least this many outlets (1 adds the other stories)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	var kinds []topics.Kind
+	var want topics.Kind
 	switch *kind {
-	case "":
-	case string(topics.KindStory), string(topics.KindConfigured):
-		kinds = []topics.Kind{topics.Kind(*kind)}
+	case "", string(topics.KindStory), string(topics.KindConfigured):
+		want = topics.Kind(*kind)
 	default:
 		return &exitError{code: exitUsage, msg: fmt.Sprintf("topics: --kind %q: want story or configured", *kind)}
 	}
@@ -113,8 +101,6 @@ func (m *Main) cmdTopics(ctx context.Context, fs *flag.FlagSet, args []string) e
 	if err := a.assignTopics(ctx); err != nil {
 		return err
 	}
-	ts, asg := a.store, a.topics
-
 	window := *since
 	if window <= 0 {
 		window = cfg.Clustering.Window
@@ -122,44 +108,46 @@ func (m *Main) cmdTopics(ctx context.Context, fs *flag.FlagSet, args []string) e
 	if window <= 0 {
 		window = topics.DefaultWindow
 	}
-	gs, err := ts.Topics(ctx, store.TopicFilter{PublishedSince: m.Now().Add(-window), Kinds: kinds})
+	gs, err := a.topics.Groups(ctx, topics.Query{PublishedSince: m.Now().Add(-window), Distinct: true})
 	if err != nil {
 		return err
 	}
-	conf := configuredSlugs(asg.ConfiguredTopics())
-	gs = slices.DeleteFunc(gs, func(g store.TopicGroup) bool {
-		if g.Kind == topics.KindConfigured {
-			return !slices.Contains(conf, g.Slug)
+	gs = slices.DeleteFunc(gs, func(g topics.Group) bool {
+		switch {
+		case want != "" && g.Kind != want:
+			return true
+		case g.Kind == topics.KindStory:
+			return g.Stories[0].Outlets() < *outlets
+		case g.Kind == topics.KindOther:
+			// Every story here has one outlet (more would be a group of
+			// its own).
+			return *outlets > 1
 		}
-		return g.Sources < *outlets
+		return false
 	})
-	var ids []string
-	for _, g := range gs {
-		ids = append(ids, g.ArticleIDs...)
-	}
-	arts := map[string]feeds.Article{}
-	if len(ids) > 0 {
-		list, err := a.store.Articles(ctx, store.ArticleFilter{IDs: ids})
-		if err != nil {
-			return err
-		}
-		for _, x := range list {
-			arts[x.ID] = x
-		}
-	}
+	loc := cfg.Zone()
 	if *asJSON {
-		return writeTopicsJSON(m.Stdout, gs, arts)
+		return writeTopicsJSON(m.Stdout, gs)
 	}
-	writeTopicsText(m.Stdout, gs, arts, window)
-	return nil
+	return writeTopicsText(m.Stdout, gs, window, loc)
 }
 
-// topicJSON is one group in `topics --json`.
+// topicJSON is one group in `topics --json`. Items are its stories'
+// items, in order, for scripts that want a flat list.
 type topicJSON struct {
-	Slug  string          `json:"slug"`
-	Label string          `json:"label"`
-	Kind  string          `json:"kind"`
-	Items []topicItemJSON `json:"items"`
+	Slug    string          `json:"slug"`
+	Label   string          `json:"label"`
+	Kind    string          `json:"kind"`
+	Outlets int             `json:"outlets"`
+	Stories []storyJSON     `json:"stories"`
+	Items   []topicItemJSON `json:"items"`
+}
+
+type storyJSON struct {
+	Slug    string          `json:"slug,omitempty"`
+	Label   string          `json:"label"`
+	Outlets int             `json:"outlets"`
+	Items   []topicItemJSON `json:"items"`
 }
 
 type topicItemJSON struct {
@@ -167,17 +155,22 @@ type topicItemJSON struct {
 	Title     string    `json:"title"`
 	Link      string    `json:"link"`
 	Source    string    `json:"source"`
+	Also      []string  `json:"also,omitempty"`
 	Published time.Time `json:"published"`
 }
 
-func writeTopicsJSON(w io.Writer, gs []store.TopicGroup, arts map[string]feeds.Article) error {
+func writeTopicsJSON(w io.Writer, gs []topics.Group) error {
 	out := make([]topicJSON, 0, len(gs))
 	for _, g := range gs {
-		t := topicJSON{Slug: g.Slug, Label: g.Label, Kind: string(g.Kind), Items: []topicItemJSON{}}
-		for _, id := range g.ArticleIDs {
-			if x, ok := arts[id]; ok {
-				t.Items = append(t.Items, topicItemJSON{ID: x.ID, Title: x.Title, Link: x.Link, Source: x.Source, Published: x.Published.UTC()})
+		t := topicJSON{Slug: g.Slug, Label: g.Label, Kind: string(g.Kind), Outlets: g.Outlets, Stories: []storyJSON{}, Items: []topicItemJSON{}}
+		for _, s := range g.Stories {
+			sj := storyJSON{Slug: s.Slug, Label: s.Label, Outlets: s.Outlets(), Items: []topicItemJSON{}}
+			for _, x := range s.Items {
+				it := topicItemJSON{ID: x.ID, Title: x.Title, Link: x.Link, Source: x.Source, Also: x.Also, Published: x.Published.UTC()}
+				sj.Items = append(sj.Items, it)
+				t.Items = append(t.Items, it)
 			}
+			t.Stories = append(t.Stories, sj)
 		}
 		out = append(out, t)
 	}
@@ -186,34 +179,47 @@ func writeTopicsJSON(w io.Writer, gs []store.TopicGroup, arts map[string]feeds.A
 	return enc.Encode(out)
 }
 
-func writeTopicsText(w io.Writer, gs []store.TopicGroup, arts map[string]feeds.Article, window time.Duration) {
+// writeTopicsText writes each group as the page shows it: a configured
+// topic with its stories, a story with its outlets' items. Times are in
+// loc, with its zone.
+func writeTopicsText(w io.Writer, gs []topics.Group, window time.Duration, loc *time.Location) error {
 	if len(gs) == 0 {
-		fmt.Fprintf(w, "No topics or stories among the items published in the last %s.\n", formatWindow(window))
-		return
+		_, err := fmt.Fprintf(w, "No topics or stories among the items published in the last %s.\n", formatWindow(window))
+		return err
+	}
+	items := func(s topics.Story, indent string) {
+		tb := newTable(w)
+		for _, x := range s.Items {
+			src := termText(x.Source)
+			if len(x.Also) > 0 {
+				src += " (also " + termText(strings.Join(x.Also, ", ")) + ")"
+			}
+			fmt.Fprintf(tb, "%s%s\t%s\t%s\n", indent, truncate(src, 40), x.Published.In(loc).Format("2006-01-02 15:04 MST"), truncate(termText(x.Title), 90))
+		}
+		tb.Flush()
 	}
 	for i, g := range gs {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		outlets := "1 outlet"
-		if g.Sources != 1 {
-			outlets = fmt.Sprintf("%d outlets", g.Sources)
-		}
-		fmt.Fprintf(w, "%s\n  %s · %s · %s\n", termText(g.Label), g.Kind, outlets, g.Slug)
-		width := 0
-		for _, id := range g.ArticleIDs {
-			width = max(width, len([]rune(arts[id].Source)))
-		}
-		for _, id := range g.ArticleIDs {
-			x, ok := arts[id]
-			if !ok {
-				continue
+		switch g.Kind {
+		case topics.KindStory:
+			fmt.Fprintf(w, "%s\n  story · %s · %s\n", termText(g.Label), plural(g.Outlets, "outlet", "outlets"), g.Slug)
+			items(g.Stories[0], "    ")
+		default:
+			what := string(g.Kind)
+			if g.Slug != "" {
+				what += " · " + g.Slug
 			}
-			pad := width - len([]rune(x.Source))
-			fmt.Fprintf(w, "    %s%*s  %s  %s\n", termText(x.Source), pad, "", x.Published.Local().Format("2006-01-02 15:04"), truncate(termText(x.Title), 90))
+			fmt.Fprintf(w, "%s\n  %s · %s from %s\n", termText(g.Label), what, plural(len(g.Stories), "story", "stories"), plural(g.Outlets, "outlet", "outlets"))
+			for _, s := range g.Stories {
+				fmt.Fprintf(w, "    %s\n", truncate(termText(s.Label), 90))
+				items(s, "      ")
+			}
 		}
 	}
-	fmt.Fprintf(w, "\n%s among the items published in the last %s.\n", plural(len(gs), "group", "groups"), formatWindow(window))
+	_, err := fmt.Fprintf(w, "\n%s among the items published in the last %s.\n", plural(len(gs), "group", "groups"), formatWindow(window))
+	return err
 }
 
 // termText is feed text made safe for a terminal: one line, without

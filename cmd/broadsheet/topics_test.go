@@ -144,6 +144,21 @@ func outletOf(title string) string {
 	return ""
 }
 
+// topicsJSON is the output of `topics --json`.
+type topicsJSON []struct {
+	Slug    string `json:"slug"`
+	Label   string `json:"label"`
+	Kind    string `json:"kind"`
+	Outlets int    `json:"outlets"`
+	Stories []struct {
+		Slug    string          `json:"slug"`
+		Label   string          `json:"label"`
+		Outlets int             `json:"outlets"`
+		Items   []topicItemJSON `json:"items"`
+	} `json:"stories"`
+	Items []topicItemJSON `json:"items"`
+}
+
 func TestMain_Topics(t *testing.T) {
 	ctx := context.Background()
 	srv := newsServer(t, time.Now())
@@ -157,114 +172,106 @@ func TestMain_Topics(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("topics --json: exit %d\n%s", r.code, r.stderr)
 	}
-	var groups []struct {
-		Slug  string `json:"slug"`
-		Label string `json:"label"`
-		Kind  string `json:"kind"`
-		Items []struct {
-			ID        string    `json:"id"`
-			Title     string    `json:"title"`
-			Link      string    `json:"link"`
-			Source    string    `json:"source"`
-			Published time.Time `json:"published"`
-		} `json:"items"`
-	}
+	var groups topicsJSON
 	if err := json.Unmarshal([]byte(r.stdout), &groups); err != nil {
 		t.Fatalf("topics --json: %v\n%s", err, r.stdout)
 	}
 
 	t.Run("SharedStories", func(t *testing.T) {
+		// Each shared story is one story block, once in the output, with
+		// each outlet's headline.
 		for _, titles := range storyTitles {
 			var found []string
 			for _, g := range groups {
-				if g.Kind != "story" {
-					continue
-				}
-				for _, it := range g.Items {
-					if it.Title == titles[0] {
-						found = append(found, g.Slug)
+				for _, st := range g.Stories {
+					var got, gotOutlets []string
+					for _, it := range st.Items {
+						got = append(got, it.Title)
+						gotOutlets = append(gotOutlets, it.Source)
+						if it.ID == "" || it.Link == "" || it.Published.IsZero() || it.Source != outletOf(it.Title) {
+							t.Errorf("item %+v: missing field or wrong source", it)
+						}
+					}
+					if !slices.Contains(got, titles[0]) {
+						continue
+					}
+					found = append(found, g.Slug+"/"+st.Slug)
+					var want, wantOutlets []string
+					for _, title := range titles {
+						want = append(want, title)
+						wantOutlets = append(wantOutlets, outletOf(title))
+					}
+					slices.Sort(got)
+					slices.Sort(want)
+					if !slices.Equal(got, want) {
+						t.Errorf("story %s holds %q, want %q", st.Slug, got, want)
+					}
+					slices.Sort(gotOutlets)
+					slices.Sort(wantOutlets)
+					if !slices.Equal(gotOutlets, wantOutlets) || st.Outlets != len(titles) {
+						t.Errorf("story %s names outlets %q (%d), want each of %q", st.Slug, gotOutlets, st.Outlets, wantOutlets)
+					}
+					if !slices.Contains(titles, st.Label) {
+						t.Errorf("story %s label %q is none of its headlines", st.Slug, st.Label)
 					}
 				}
 			}
 			if len(found) != 1 {
-				t.Errorf("%q is in %d story groups, want 1", titles[0], len(found))
-				continue
+				t.Errorf("%q is in %d stories (%q), want 1", titles[0], len(found), found)
 			}
-			for _, g := range groups {
-				if g.Slug != found[0] {
-					continue
-				}
-				var got, gotOutlets []string
-				for _, it := range g.Items {
-					got = append(got, it.Title)
-					gotOutlets = append(gotOutlets, it.Source)
-					if it.ID == "" || it.Link == "" || it.Published.IsZero() || it.Source != outletOf(it.Title) {
-						t.Errorf("item %+v: missing field or wrong source", it)
-					}
-				}
-				var want, wantOutlets []string
-				for _, title := range titles {
-					want = append(want, title)
-					wantOutlets = append(wantOutlets, outletOf(title))
-				}
-				slices.Sort(got)
-				slices.Sort(want)
-				if !slices.Equal(got, want) {
-					t.Errorf("story %s holds %q, want %q", g.Slug, got, want)
-				}
-				slices.Sort(gotOutlets)
-				slices.Sort(wantOutlets)
-				if !slices.Equal(gotOutlets, wantOutlets) {
-					t.Errorf("story %s names outlets %q, want each of %q", g.Slug, gotOutlets, wantOutlets)
-				}
-				if !slices.Contains(titles, g.Label) {
-					t.Errorf("story %s label %q is none of its headlines", g.Slug, g.Label)
-				}
-			}
-		}
-		stories := 0
-		for _, g := range groups {
-			if g.Kind == "story" {
-				stories++
-			}
-		}
-		if stories != len(storyTitles) {
-			t.Errorf("%d story groups, want the %d shared stories only (single-outlet stories are not shown)", stories, len(storyTitles))
 		}
 	})
 
-	t.Run("ConfiguredTopic", func(t *testing.T) {
-		var korea []string
+	t.Run("Order", func(t *testing.T) {
+		// As the page: the configured topic holding the Stockholm story
+		// (climate holds nothing, so is left out), then the stories no
+		// topic holds, by outlets then recency (typhoon 20-22h, swine
+		// fever 28-30h); single-outlet items are not listed.
+		var got []string
 		for _, g := range groups {
-			if g.Slug == "korean-peninsula" {
-				if g.Kind != "configured" || g.Label != "Korean Peninsula" {
-					t.Errorf("korean-peninsula: kind %q, label %q", g.Kind, g.Label)
-				}
-				for _, it := range g.Items {
-					korea = append(korea, it.Title)
-				}
-			}
-			if g.Slug == "climate" {
-				t.Errorf("climate matches nothing but is listed: %+v", g)
-			}
+			got = append(got, fmt.Sprintf("%s:%s:%d", g.Kind, g.Label, len(g.Stories)))
 		}
-		slices.Sort(korea)
-		want := slices.Clone(storyTitles[0])
-		slices.Sort(want)
-		if !slices.Equal(korea, want) {
-			t.Errorf("korean-peninsula holds %q, want %q", korea, want)
+		want := []string{
+			"configured:Korean Peninsula:1",
+			"story:" + groups[min(1, len(groups)-1)].Stories[0].Label + ":1",
+			"story:" + groups[min(2, len(groups)-1)].Stories[0].Label + ":1",
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("groups %q, want %q", got, want)
+		}
+		if !strings.Contains(got[1], "Typhoon") || !strings.Contains(got[2], "swine fever") {
+			t.Errorf("stories in order %q, want the typhoon, then swine fever", got[1:])
+		}
+		if k := groups[0]; k.Slug != "korean-peninsula" || k.Outlets != 4 || !strings.Contains(k.Stories[0].Label, "Stockholm") {
+			t.Errorf("korean-peninsula: %+v, want the Stockholm story of 4 outlets", k)
 		}
 	})
 
-	t.Run("LargestFirst", func(t *testing.T) {
-		// Four outlets on Stockholm, in the story and in the configured
-		// topic; the rest have three.
-		if len(groups) < 2 || len(groups[0].Items) != 4 || len(groups[1].Items) != 4 {
-			t.Fatalf("first groups %+v, want the two of four items", groups[:min(2, len(groups))])
+	t.Run("SameAsPage", func(t *testing.T) {
+		// The page lists the same groups and stories, in this order.
+		out := filepath.Join(dir, "site")
+		if r := runMain(t, ctx, nil, "publish", "--config", cfg, "--out", out); r.code != 0 {
+			t.Fatalf("publish: exit %d\n%s", r.code, r.stderr)
 		}
-		for i := 2; i < len(groups); i++ {
-			if len(groups[i].Items) > 4 {
-				t.Errorf("group %d has %d items, more than the first", i, len(groups[i].Items))
+		b, err := os.ReadFile(filepath.Join(out, "index.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := string(b)
+		at := 0
+		for _, g := range groups {
+			labels := []string{g.Label}
+			for _, st := range g.Stories {
+				if g.Kind != "story" {
+					labels = append(labels, st.Label)
+				}
+			}
+			for _, l := range labels {
+				i := strings.Index(page[at:], html.EscapeString(l))
+				if i < 0 {
+					t.Fatalf("%q is not on the page after position %d (or the page orders it elsewhere)", l, at)
+				}
+				at += i
 			}
 		}
 	})
@@ -274,10 +281,13 @@ func TestMain_Topics(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("topics: exit %d\n%s", r.code, r.stderr)
 		}
-		for _, want := range []string{"story · 4 outlets", "configured · 4 outlets", "story · 3 outlets", "Korean Peninsula", "The Hankyoreh", "Korea JoongAng Daily", "Yonhap", "[Editorial] Stop African swine fever at Paju", "4 groups"} {
+		for _, want := range []string{"configured · korean-peninsula · 1 story from 4 outlets", "story · 3 outlets", "Korean Peninsula", "The Hankyoreh", "Korea JoongAng Daily", "Yonhap", "[Editorial] Stop African swine fever at Paju", "3 groups", " UTC  "} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("text output lacks %q:\n%s", want, r.stdout)
 			}
+		}
+		if n := strings.Count(r.stdout, "The Guardian view on North Korea: the Stockholm talks were doomed"); n != 1 {
+			t.Errorf("the Guardian's headline appears %d times, want 1:\n%s", n, r.stdout)
 		}
 	})
 
@@ -298,18 +308,39 @@ func TestMain_Topics(t *testing.T) {
 		}
 	})
 
-	t.Run("Since", func(t *testing.T) {
-		// Within 24 hours only Stockholm (3-6h) and the typhoon (20-22h)
-		// have two outlets or more.
-		r := runMain(t, ctx, nil, "topics", "--config", cfg, "--since", "24h", "--kind", "story", "--json")
+	t.Run("MinOutlets", func(t *testing.T) {
+		r := runMain(t, ctx, nil, "topics", "--config", cfg, "--min-outlets", "1", "--json")
 		if r.code != 0 {
-			t.Fatalf("topics --since 24h: exit %d\n%s", r.code, r.stderr)
+			t.Fatalf("topics --min-outlets 1: exit %d\n%s", r.code, r.stderr)
 		}
-		var gs []struct{ Items []struct{ Title string } }
+		var gs topicsJSON
 		if err := json.Unmarshal([]byte(r.stdout), &gs); err != nil {
 			t.Fatal(err)
 		}
-		if len(gs) != 2 || len(gs[0].Items) != 4 || len(gs[1].Items) != 3 {
+		if len(gs) != 4 || gs[3].Kind != string(topics.KindOther) || len(gs[3].Stories) == 0 {
+			t.Fatalf("--min-outlets 1: %d groups, want the 3 and the other stories last", len(gs))
+		}
+		r = runMain(t, ctx, nil, "topics", "--config", cfg, "--min-outlets", "4", "--json")
+		if err := json.Unmarshal([]byte(r.stdout), &gs); err != nil {
+			t.Fatal(err)
+		}
+		if len(gs) != 1 || gs[0].Kind != "configured" {
+			t.Errorf("--min-outlets 4: %d groups, want the configured topic only (no story of its own has 4 outlets)", len(gs))
+		}
+	})
+
+	t.Run("Since", func(t *testing.T) {
+		// Within 24 hours only Stockholm (3-6h, in the configured topic)
+		// and the typhoon (20-22h) have two outlets or more.
+		r := runMain(t, ctx, nil, "topics", "--config", cfg, "--since", "24h", "--json")
+		if r.code != 0 {
+			t.Fatalf("topics --since 24h: exit %d\n%s", r.code, r.stderr)
+		}
+		var gs topicsJSON
+		if err := json.Unmarshal([]byte(r.stdout), &gs); err != nil {
+			t.Fatal(err)
+		}
+		if len(gs) != 2 || len(gs[0].Items) != 4 || len(gs[1].Items) != 3 || gs[1].Kind != "story" {
 			t.Errorf("--since 24h: %+v, want Stockholm (4) and the typhoon (3)", gs)
 		}
 	})
@@ -320,6 +351,40 @@ func TestMain_Topics(t *testing.T) {
 			t.Errorf("a second run differs:\n%s\nwant\n%s", again.stdout, r.stdout)
 		}
 	})
+}
+
+// TestMain_Timezone checks that server.timezone reaches the page and
+// the command-line tables, with the zone named.
+func TestMain_Timezone(t *testing.T) {
+	ctx := context.Background()
+	srv := newsServer(t, time.Now())
+	dir := t.TempDir()
+	cfg := writeNewsConfig(t, dir, srv.URL)
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte(strings.Replace(string(b), "server:\n", "server:\n  timezone: Asia/Seoul\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runMain(t, ctx, nil, "fetch", "--config", cfg); r.code != 0 {
+		t.Fatalf("fetch: exit %d\n%s", r.code, r.stderr)
+	}
+	out := filepath.Join(dir, "site")
+	if r := runMain(t, ctx, nil, "publish", "--config", cfg, "--out", out); r.code != 0 {
+		t.Fatalf("publish: exit %d\n%s", r.code, r.stderr)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topicsOut := runMain(t, ctx, nil, "topics", "--config", cfg)
+	items := runMain(t, ctx, nil, "items", "--config", cfg)
+	for what, text := range map[string]string{"page": string(page), "topics": topicsOut.stdout, "items": items.stdout} {
+		if !strings.Contains(text, " KST") || strings.Contains(text, " UTC") {
+			t.Errorf("%s: times not shown in KST:\n%.2000s", what, text)
+		}
+	}
 }
 
 // TestTopicAdapters checks the groups publish and the digest get from the
