@@ -224,12 +224,10 @@ func topNames(tree []compCmd) []compCmd {
 	return out
 }
 
-func writeBash(w io.Writer, tree []compCmd) {
-	fmt.Fprint(w, `# bash completion for broadsheet, written by `+"`broadsheet completion bash`"+`.
-# Load it with: source <(broadsheet completion bash)
-# or save it as /etc/bash_completion.d/broadsheet.
-
-# _broadsheet_valued PATH FLAG: whether FLAG of the command PATH takes a value.
+// writeShLookups writes the two table functions bash and zsh share: the same
+// syntax works in both, so the tables cannot drift apart between the shells.
+func writeShLookups(w io.Writer, tree []compCmd) {
+	fmt.Fprint(w, `# _broadsheet_valued PATH FLAG: whether FLAG of the command PATH takes a value.
 _broadsheet_valued() {
     local f=$2 list=""
     [[ $f == --* ]] || f=-$f
@@ -262,7 +260,42 @@ _broadsheet_kind() {
 	}
 	fmt.Fprint(w, `    esac
 }
+`)
+}
 
+// shWalk is the loop bash and zsh share that walks the words before the
+// cursor: it sets bs_path to the (sub)command, nargs to the arguments seen
+// and skip when the last word is a flag waiting for its value.
+func shWalk(tree []compCmd, words string, first int, upto string) string {
+	return fmt.Sprintf(`    for ((i = %d; i < %s; i++)); do
+        w=${%s[i]}
+        if ((skip)); then
+            skip=0
+            continue
+        fi
+        if [[ $w == -* ]]; then
+            _broadsheet_valued "$bs_path" "$w" && skip=1
+            continue
+        fi
+        if [[ -z $bs_path ]]; then
+            bs_path=$w
+        elif [[ $bs_path != *" "* && " %s " == *" $bs_path "* ]]; then
+            bs_path="$bs_path $w"
+        else
+            nargs=$((nargs + 1))
+        fi
+    done
+`, first, upto, words, parents(tree))
+}
+
+func writeBash(w io.Writer, tree []compCmd) {
+	fmt.Fprint(w, `# bash completion for broadsheet, written by `+"`broadsheet completion bash`"+`.
+# Load it with: source <(broadsheet completion bash)
+# or save it as /etc/bash_completion.d/broadsheet.
+
+`)
+	writeShLookups(w, tree)
+	fmt.Fprint(w, `
 # _broadsheet_names sources|digests: the names in the configuration the
 # command line gives with --config, else the default one.
 _broadsheet_names() {
@@ -294,25 +327,7 @@ _broadsheet_complete_kind() {
 _broadsheet() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local bs_path="" w i nargs=0 skip=0
-    for ((i = 1; i < COMP_CWORD; i++)); do
-        w=${COMP_WORDS[i]}
-        if ((skip)); then
-            skip=0
-            continue
-        fi
-        if [[ $w == -* ]]; then
-            _broadsheet_valued "$bs_path" "$w" && skip=1
-            continue
-        fi
-        if [[ -z $bs_path ]]; then
-            bs_path=$w
-        elif [[ $bs_path != *" "* && " `+parents(tree)+` " == *" $bs_path "* ]]; then
-            bs_path="$bs_path $w"
-        else
-            nargs=$((nargs + 1))
-        fi
-    done
-    if ((skip)); then
+`+shWalk(tree, "COMP_WORDS", 1, "COMP_CWORD")+`    if ((skip)); then
         local f=$prev
         [[ $f == --* ]] || f=-$f
         _broadsheet_complete_kind "$(_broadsheet_kind "$bs_path" "$f")" "$cur"
@@ -355,38 +370,9 @@ func writeZsh(w io.Writer, tree []compCmd) {
 # Load it with: source <(broadsheet completion zsh)
 # or save it as _broadsheet in a folder of $fpath.
 
-_broadsheet_valued() {
-    local f=$2 list=""
-    [[ $f == --* ]] || f=-$f
-    case "$1" in
 `)
-	for _, c := range tree {
-		if v := c.valued(); v != "" {
-			fmt.Fprintf(w, "    %s) list=%s ;;\n", shellQuote(c.path), shellQuote(v))
-		}
-	}
-	fmt.Fprint(w, `    esac
-    [[ " $list " == *" $f "* ]]
-}
-
-_broadsheet_kind() {
-    case "$1|$2" in
-`)
-	for _, c := range tree {
-		for _, f := range c.flags {
-			if f.value != "" && f.value != compAny {
-				fmt.Fprintf(w, "    %s) echo %s ;;\n", shellQuote(c.path+"|--"+f.name), shellQuote(f.value))
-			}
-		}
-		for i, a := range c.args {
-			if a != compAny {
-				fmt.Fprintf(w, "    %s) echo %s ;;\n", shellQuote(fmt.Sprintf("%s|%d", c.path, i)), shellQuote(a))
-			}
-		}
-	}
-	fmt.Fprint(w, `    esac
-}
-
+	writeShLookups(w, tree)
+	fmt.Fprint(w, `
 _broadsheet_names() {
     local -a cfg
     local i
@@ -413,25 +399,7 @@ _broadsheet() {
     local cur=${words[CURRENT]} prev=${words[CURRENT-1]}
     local bs_path="" w
     local -i i nargs=0 skip=0
-    for ((i = 2; i < CURRENT; i++)); do
-        w=${words[i]}
-        if ((skip)); then
-            skip=0
-            continue
-        fi
-        if [[ $w == -* ]]; then
-            _broadsheet_valued "$bs_path" "$w" && skip=1
-            continue
-        fi
-        if [[ -z $bs_path ]]; then
-            bs_path=$w
-        elif [[ $bs_path != *" "* && " `+parents(tree)+` " == *" $bs_path "* ]]; then
-            bs_path="$bs_path $w"
-        else
-            nargs+=1
-        fi
-    done
-    if ((skip)); then
+`+shWalk(tree, "words", 2, "CURRENT")+`    if ((skip)); then
         local f=$prev
         [[ $f == --* ]] || f=-$f
         _broadsheet_complete_kind "$(_broadsheet_kind "$bs_path" "$f")"
