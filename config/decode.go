@@ -530,6 +530,54 @@ func describe(n ast.Node) string {
 	return n.Type().String()
 }
 
+// fromText expands a quoted scalar's ${VAR} references and parses the
+// result: every typed field written as a string goes through here, so
+// expansion and the reported position are the same for all of them. A parse
+// error is the problem reported; ok is false then.
+func fromText[T any](d *decoder, x *ast.StringNode, path string, parse func(string) (T, error)) (t T, ok bool) {
+	t, err := parse(d.expand(x.Value, x.Token, path))
+	if err != nil {
+		d.add(nodePos(x), path, "%s", err)
+		return t, false
+	}
+	return t, true
+}
+
+// parseWhole reads a quoted whole number.
+func parseWhole(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	n, err := strconv.ParseInt(s, 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("%s is too large", s)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a whole number: write digits only, such as 8", s)
+	}
+	return n, nil
+}
+
+// parseFinite reads a quoted number; NaN and infinities are refused.
+func parseFinite(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("%q is not a number", s)
+	}
+	return f, nil
+}
+
+// parseTrueFalse reads a quoted true or false, in any case.
+func parseTrueFalse(s string) (bool, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch s {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not true or false: write true or false (YAML 1.2 reads yes, no, on and off as text)", s)
+}
+
 func (d *decoder) decodeInt(n ast.Node, v reflect.Value, path string) {
 	p := nodePos(n)
 	var i int64
@@ -546,17 +594,10 @@ func (d *decoder) decodeInt(n ast.Node, v reflect.Value, path string) {
 			i = int64(iv)
 		}
 	case *ast.StringNode:
-		s := strings.TrimSpace(d.expand(x.Value, x.Token, path))
-		n, err := strconv.ParseInt(s, 10, 64)
-		if errors.Is(err, strconv.ErrRange) {
-			d.add(p, path, "%s is too large", s)
+		var ok bool
+		if i, ok = fromText(d, x, path, parseWhole); !ok {
 			return
 		}
-		if err != nil {
-			d.add(p, path, "%q is not a whole number: write digits only, such as 8", s)
-			return
-		}
-		i = n
 	default:
 		d.add(p, path, "must be a whole number, not %s", describe(n))
 		return
@@ -569,37 +610,38 @@ func (d *decoder) decodeInt(n ast.Node, v reflect.Value, path string) {
 }
 
 func (d *decoder) decodeSize(n ast.Node, v reflect.Value, path string) {
-	p := nodePos(n)
 	switch x := n.(type) {
 	case *ast.IntegerNode:
 		d.decodeInt(n, v, path)
 	case *ast.StringNode:
-		size, err := ParseSize(d.expand(x.Value, x.Token, path))
-		if err != nil {
-			d.add(p, path, "%s", err)
-			return
+		if size, ok := fromText(d, x, path, ParseSize); ok {
+			v.SetInt(size)
 		}
-		v.SetInt(size)
 	default:
-		d.add(p, path, "must be a size such as 16MiB or a number of bytes, not %s", describe(n))
+		d.add(nodePos(n), path, "must be a size such as 16MiB or a number of bytes, not %s", describe(n))
 	}
+}
+
+// parseRetention is ParseDuration that also reads "forever" (in any case)
+// as 0, which keeps articles for good.
+func parseRetention(s string) (time.Duration, error) {
+	if strings.EqualFold(strings.TrimSpace(s), "forever") {
+		return 0, nil
+	}
+	return ParseDuration(s)
 }
 
 func (d *decoder) decodeDuration(n ast.Node, v reflect.Value, path string) {
 	p := nodePos(n)
 	switch x := n.(type) {
 	case *ast.StringNode:
-		val := d.expand(x.Value, x.Token, path)
-		if path == "retention" && strings.EqualFold(strings.TrimSpace(val), "forever") {
-			v.SetInt(0)
-			return
+		parse := ParseDuration
+		if path == "retention" {
+			parse = parseRetention
 		}
-		dur, err := ParseDuration(val)
-		if err != nil {
-			d.add(p, path, "%s", err)
-			return
+		if dur, ok := fromText(d, x, path, parse); ok {
+			v.SetInt(int64(dur))
 		}
-		v.SetInt(int64(dur))
 	case *ast.IntegerNode:
 		if x.Token.Value == "0" {
 			v.SetInt(0)
@@ -626,34 +668,23 @@ func (d *decoder) decodeFloat(n ast.Node, v reflect.Value, path string) {
 	case *ast.InfinityNode, *ast.NanNode:
 		d.add(p, path, "must be a finite number, not %s", x.GetToken().Value)
 	case *ast.StringNode:
-		s := strings.TrimSpace(d.expand(x.Value, x.Token, path))
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			d.add(p, path, "%q is not a number", s)
-			return
+		if f, ok := fromText(d, x, path, parseFinite); ok {
+			v.SetFloat(f)
 		}
-		v.SetFloat(f)
 	default:
 		d.add(p, path, "must be a number, not %s", describe(n))
 	}
 }
 
 func (d *decoder) decodeBool(n ast.Node, v reflect.Value, path string) {
-	p := nodePos(n)
 	switch x := n.(type) {
 	case *ast.BoolNode:
 		v.SetBool(x.Value)
 	case *ast.StringNode:
-		s := strings.ToLower(strings.TrimSpace(d.expand(x.Value, x.Token, path)))
-		switch s {
-		case "true":
-			v.SetBool(true)
-		case "false":
-			v.SetBool(false)
-		default:
-			d.add(p, path, "%q is not true or false: write true or false (YAML 1.2 reads yes, no, on and off as text)", s)
+		if b, ok := fromText(d, x, path, parseTrueFalse); ok {
+			v.SetBool(b)
 		}
 	default:
-		d.add(p, path, "must be true or false, not %s", describe(n))
+		d.add(nodePos(n), path, "must be true or false, not %s", describe(n))
 	}
 }
