@@ -71,7 +71,7 @@ func newDigests(cfg *config.Config, st store.Store, groups digest.Grouper, owner
 		if dir == "" {
 			dir = config.DefaultOutbox
 		}
-		mailer = outbox.New(dir)
+		mailer = outbox.New(dir, smtp.WriteMessage)
 		opts.Lease = 30 * time.Second
 	}
 	svc, err := digest.New(st, mailer, tmpl, groups, opts)

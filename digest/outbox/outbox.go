@@ -4,7 +4,9 @@
 // not at all (it is written under a temporary name, synced, and renamed),
 // and its name derives from the message's Date and Message-ID, which every
 // attempt of a delivery shares, so a repeated attempt replaces the file
-// instead of adding a second one.
+// instead of adding a second one. The encoder comes from the caller (cmd
+// passes digest/smtp's), so that a file is the message SMTP would send while
+// this package imports only digest.
 package outbox
 
 import (
@@ -12,24 +14,30 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/broadsheet/broadsheet/digest"
-	"github.com/broadsheet/broadsheet/digest/smtp"
 )
 
 // Outbox writes messages to a folder. It is safe for concurrent use.
 type Outbox struct {
-	dir string
+	dir   string
+	write WriteFunc
 }
+
+// WriteFunc writes m as an RFC 5322 message, an .eml file's contents. An
+// error that is not about writing to w means m cannot be encoded.
+type WriteFunc func(w io.Writer, m *digest.Message) error
 
 var _ digest.Mailer = (*Outbox)(nil)
 
-// New returns an Outbox writing to dir, which Open creates if needed.
-func New(dir string) *Outbox { return &Outbox{dir: dir} }
+// New returns an Outbox writing to dir, which Open creates if needed, each
+// message encoded by write.
+func New(dir string, write WriteFunc) *Outbox { return &Outbox{dir: dir, write: write} }
 
 // Dir is the folder written to.
 func (o *Outbox) Dir() string { return o.dir }
@@ -56,7 +64,7 @@ func (c conn) Send(ctx context.Context, m *digest.Message) error {
 		return &digest.SendError{Temporary: true, Err: fmt.Errorf("outbox: %w", err)}
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
-	if err := smtp.WriteMessage(tmp, m); err != nil {
+	if err := c.o.write(tmp, m); err != nil {
 		tmp.Close()
 		if os.IsNotExist(err) || strings.Contains(err.Error(), "write") {
 			return &digest.SendError{Temporary: true, Err: fmt.Errorf("outbox: %w", err)}

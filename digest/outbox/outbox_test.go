@@ -10,6 +10,7 @@ import (
 
 	"github.com/broadsheet/broadsheet/digest"
 	"github.com/broadsheet/broadsheet/digest/outbox"
+	"github.com/broadsheet/broadsheet/digest/smtp"
 )
 
 func msg(to, id, text string) *digest.Message {
@@ -21,7 +22,7 @@ func msg(to, id, text string) *digest.Message {
 
 func TestOutbox_Send(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "outbox")
-	o := outbox.New(dir)
+	o := outbox.New(dir, smtp.WriteMessage)
 	c, err := o.Open(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +81,7 @@ func TestOutbox_OpenFails(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := outbox.New(filepath.Join(file, "sub")).Open(t.Context())
+	_, err := outbox.New(filepath.Join(file, "sub"), smtp.WriteMessage).Open(t.Context())
 	if err == nil || !digest.IsTemporary(err) {
 		t.Errorf("error %v, want a temporary one", err)
 	}

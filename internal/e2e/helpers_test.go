@@ -23,6 +23,7 @@ import (
 
 	"github.com/broadsheet/broadsheet/digest"
 	"github.com/broadsheet/broadsheet/digest/outbox"
+	"github.com/broadsheet/broadsheet/digest/smtp"
 	"github.com/broadsheet/broadsheet/feeds"
 	"github.com/broadsheet/broadsheet/feeds/fetch"
 	"github.com/broadsheet/broadsheet/publish"
@@ -177,7 +178,7 @@ type email struct {
 func sendDigest(t *testing.T, db *sqlite.DB, d digest.Digest) map[string]email {
 	t.Helper()
 	dir := t.TempDir()
-	svc, err := digest.New(db, outbox.New(dir), nil, nil, digest.Options{
+	svc, err := digest.New(db, outbox.New(dir, smtp.WriteMessage), nil, nil, digest.Options{
 		BaseURL: "https://news.example.org/",
 		Title:   "e2e",
 		Secret:  []byte("e2e secret"),
