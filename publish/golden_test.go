@@ -14,7 +14,7 @@ func TestHandler_Golden(t *testing.T) {
 		"/feed.atom", "/feed.rss", "/feed.json",
 		"/editorials.atom",
 		"/topics/summit-talks.atom", "/topics/summit-talks.rss", "/topics/summit-talks.json",
-		"/sources/the-bugle.atom",
+		"/sources/the-bugle.atom", "/sources/the-bugle.rss", "/sources/the-bugle.json",
 		"/opml", "/",
 		"/topics/climate", "/topics/summit-talks",
 	} {
