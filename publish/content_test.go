@@ -29,6 +29,9 @@ func allPaths(h *Handler) []string {
 	for p := range s.paths {
 		ps = append(ps, p)
 	}
+	for p := range s.lazy {
+		ps = append(ps, p)
+	}
 	slices.Sort(ps)
 	return ps
 }

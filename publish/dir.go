@@ -33,6 +33,23 @@ func (h *Handler) WriteDir(ctx context.Context, dir string) error {
 		}
 		keep[path] = true
 	}
+	for _, lf := range s.sources {
+		for i := range formats {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			// Rendered past the cache: a static copy reads each once.
+			o, err := h.renderLazy(lazyOutput{feed: lf, format: i})
+			if err != nil {
+				return err
+			}
+			path := filepath.Join(dir, filepath.FromSlash(o.file))
+			if err := writeFile(path, o.body); err != nil {
+				return err
+			}
+			keep[path] = true
+		}
+	}
 	for _, sub := range []string{"topics", "sources"} {
 		ents, err := os.ReadDir(filepath.Join(dir, sub))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {

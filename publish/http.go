@@ -55,8 +55,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	http.Error(w, msg, code)
 }
 
-// ServeHTTP serves the current snapshot: a map lookup and a write, with
-// conditional requests answered 304 and gzip served pre-compressed.
+// ServeHTTP serves the current snapshot: a map lookup and a write (for a
+// source feed not rendered lately, a render first), with conditional
+// requests answered 304 and gzip served pre-compressed.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		h.fail(w, r, ErrMethod)
@@ -73,8 +74,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	o := s.paths[r.URL.Path]
 	if o == nil {
-		h.fail(w, r, fmt.Errorf("%s: %w", r.URL.Path, feeds.ErrNotFound))
-		return
+		lo, ok := s.lazy[r.URL.Path]
+		if !ok {
+			h.fail(w, r, fmt.Errorf("%s: %w", r.URL.Path, feeds.ErrNotFound))
+			return
+		}
+		var err error
+		if o, err = h.sourceOutput(lo); err != nil {
+			h.fail(w, r, err)
+			return
+		}
 	}
 	h.serve(w, r, o)
 }

@@ -129,6 +129,8 @@ type Handler struct {
 	mu      sync.Mutex   // serializes Refresh, so an older snapshot never replaces a newer
 	cache   refreshCache // what the last Refresh read and prepared; guarded by mu
 	changed chan struct{}
+	sources *sourceCache  // rendered source feeds, bounded
+	lazyIDs atomic.Uint64 // numbers lazyFeeds
 	// started dates the empty feeds when no source was ever polled: not
 	// the render time, so that rendering them again changes nothing.
 	started time.Time
@@ -184,6 +186,7 @@ func New(st Store, opts Options) *Handler {
 		base:    base,
 		maxAge:  fmt.Sprintf("public, max-age=%d", int(opts.MaxAge/time.Second)),
 		changed: make(chan struct{}, 1),
+		sources: newSourceCache(sourceCacheBytes),
 		started: opts.Now().UTC().Truncate(time.Second),
 	}
 }

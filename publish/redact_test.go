@@ -3,7 +3,6 @@ package publish
 import (
 	"context"
 	"net/http"
-	"sort"
 	"strings"
 	"testing"
 
@@ -76,10 +75,7 @@ func TestHandler_SourceURLSecrets(t *testing.T) {
 
 	// And no output at all, whatever its path, carries a secret.
 	var paths []string
-	for p := range h.snap.Load().paths {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
+	paths = allPaths(h)
 	if len(paths) < len(outputs) {
 		t.Fatalf("snapshot has %d paths, want at least %d", len(paths), len(outputs))
 	}

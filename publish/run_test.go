@@ -190,7 +190,7 @@ func TestHandler_WriteDir(t *testing.T) {
 		}
 		return nil
 	})
-	if want := len(h.snap.Load().files) + 1; n != want {
+	if want := len(h.snap.Load().files) + len(h.snap.Load().sources)*len(formats) + 1; n != want {
 		t.Errorf("%d files in the folder, want %d (the outputs and README.txt)", n, want)
 	}
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {

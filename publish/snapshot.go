@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/broadsheet/broadsheet/store"
@@ -32,15 +33,18 @@ type output struct {
 	etagGz   string // quoted, for the gzipped representation
 	modified time.Time
 	csp      string
-	sig      string // the feedDoc.sig it was rendered from; "" when none
 }
 
 // snapshot is every output of one Refresh, by request path.
 type snapshot struct {
-	version  string
-	paths    map[string]*output
-	files    []*output // in rendering order, for WriteDir
-	rendered int       // feeds rendered rather than reused from the previous snapshot
+	version string
+	paths   map[string]*output
+	files   []*output // in rendering order, for WriteDir
+	// lazy are the source feeds, by request path, rendered on request
+	// (see sourceCache); sources lists each once, for WriteDir.
+	lazy     map[string]lazyOutput
+	sources  []*lazyFeed
+	rendered int // feeds rendered (or, for sources, made) rather than reused from the previous snapshot
 	// empty is set when the page shows no item, but the sources' states
 	// as of counts: Run renders it again when those change.
 	empty  bool
@@ -57,39 +61,32 @@ func (s *snapshot) add(o *output, paths ...string) {
 
 // outputs builds outputs for one render: it hashes each body and gzips it,
 // reusing the previous snapshot's compressed bytes when a body has not
-// changed (most outputs, after a poll of one source) and one compressor
-// throughout.
+// changed (most outputs, after a poll of one source).
 type outputs struct {
-	prev map[string]*output // by file, from the previous snapshot
-	zw   *gzip.Writer
-	buf  bytes.Buffer
+	prev     map[string]*output   // by file, from the previous snapshot
+	prevLazy map[string]*lazyFeed // by feed name, from the previous snapshot
 }
 
 func newOutputs(prev *snapshot) *outputs {
-	ob := &outputs{prev: map[string]*output{}}
+	ob := &outputs{prev: map[string]*output{}, prevLazy: map[string]*lazyFeed{}}
 	if prev != nil {
 		for _, o := range prev.files {
 			ob.prev[o.file] = o
+		}
+		for _, lf := range prev.sources {
+			ob.prevLazy[lf.doc.Name] = lf
 		}
 	}
 	return ob
 }
 
-// reuse returns the previous snapshot's outputs of feed name in every
-// format, if all were rendered from sig; nil otherwise.
-func (ob *outputs) reuse(name, sig string) []*output {
-	if sig == "" {
-		return nil
+// reuseLazy returns the previous snapshot's lazyFeed of name if it was
+// made from sig; nil otherwise.
+func (ob *outputs) reuseLazy(name, sig string) *lazyFeed {
+	if p := ob.prevLazy[name]; sig != "" && p != nil && p.doc.sig == sig {
+		return p
 	}
-	out := make([]*output, 0, len(formats))
-	for _, f := range formats {
-		p := ob.prev[name+"."+f.ext]
-		if p == nil || p.sig != sig {
-			return nil
-		}
-		out = append(out, p)
-	}
-	return out
+	return nil
 }
 
 // formats are the encodings of every feed.
@@ -102,41 +99,61 @@ var formats = []struct {
 	{"json", typeJSON, (*Handler).json},
 }
 
-// add returns the output for body. The ETag depends on the bytes only, so
-// replicas rendering the same data send the same validators.
+// add returns the output for body, sharing the previous snapshot's bytes
+// when they are the same.
 func (ob *outputs) add(file, ctype string, body []byte, modified time.Time) (*output, error) {
+	if p := ob.prev[file]; p != nil && p.etag == etagOf(body) {
+		o := *p
+		o.ctype, o.modified, o.csp = ctype, modified.UTC().Truncate(time.Second), "default-src 'none'; sandbox"
+		return &o, nil
+	}
+	return newOutput(file, ctype, body, modified)
+}
+
+// etagOf is the quoted ETag of body. It depends on the bytes only, so
+// replicas rendering the same data send the same validators.
+func etagOf(body []byte) string {
 	sum := sha256.Sum256(body)
-	tag := base64.RawURLEncoding.EncodeToString(sum[:15])
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:15]) + `"`
+}
+
+// gzipper is a compressor and its buffer, pooled: source feeds are
+// compressed on request, concurrently.
+type gzipper struct {
+	zw  *gzip.Writer
+	buf bytes.Buffer
+}
+
+var gzippers = sync.Pool{New: func() any {
+	g := &gzipper{}
+	g.zw, _ = gzip.NewWriterLevel(&g.buf, gzip.BestCompression) // a valid level: no error
+	return g
+}}
+
+// newOutput hashes and gzips body into an output.
+func newOutput(file, ctype string, body []byte, modified time.Time) (*output, error) {
+	etag := etagOf(body)
 	o := &output{
 		file:     file,
 		ctype:    ctype,
 		body:     body,
-		etag:     `"` + tag + `"`,
-		etagGz:   `"` + tag + `-gz"`,
+		etag:     etag,
+		etagGz:   strings.TrimSuffix(etag, `"`) + `-gz"`,
 		modified: modified.UTC().Truncate(time.Second),
 		csp:      "default-src 'none'; sandbox",
 	}
-	if p := ob.prev[file]; p != nil && p.etag == o.etag {
-		o.body, o.gz = p.body, p.gz
-		return o, nil
-	}
-	ob.buf.Reset()
-	if ob.zw == nil {
-		var err error
-		if ob.zw, err = gzip.NewWriterLevel(&ob.buf, gzip.BestCompression); err != nil {
-			return nil, err
-		}
-	} else {
-		ob.zw.Reset(&ob.buf)
-	}
-	if _, err := ob.zw.Write(body); err != nil {
+	g := gzippers.Get().(*gzipper)
+	defer gzippers.Put(g)
+	g.buf.Reset()
+	g.zw.Reset(&g.buf)
+	if _, err := g.zw.Write(body); err != nil {
 		return nil, fmt.Errorf("gzip %s: %w", file, err)
 	}
-	if err := ob.zw.Close(); err != nil {
+	if err := g.zw.Close(); err != nil {
 		return nil, fmt.Errorf("gzip %s: %w", file, err)
 	}
-	if ob.buf.Len() < len(body) {
-		o.gz = bytes.Clone(ob.buf.Bytes())
+	if g.buf.Len() < len(body) {
+		o.gz = bytes.Clone(g.buf.Bytes())
 	}
 	return o, nil
 }
@@ -171,36 +188,34 @@ func (h *Handler) render(d *data) (*snapshot, error) {
 			Entries:  tf.Entries,
 		})
 	}
+	s.lazy = make(map[string]lazyOutput, len(d.Sources)*len(formats))
 	for _, sf := range d.Sources {
-		feedsList = append(feedsList, feedDoc{
-			Name:     "sources/" + sf.Slug,
-			Title:    h.opts.Title + ": " + outletName(sf.Source.Name),
-			Subtitle: "Items from " + outletName(sf.Source.Name) + ", as broadsheet stored them.",
-			Alt:      page + "#source-" + sf.Slug,
-			Entries:  sf.Entries,
-			sig:      sf.sig,
-		})
+		// A source's feed is rendered on request (see sourceCache), and
+		// an unchanged source's is shared with the previous snapshot, so
+		// that it keeps its date and its bytes.
+		name := "sources/" + sf.Slug
+		lf := ob.reuseLazy(name, sf.sig)
+		if lf == nil {
+			s.rendered++
+			f := feedDoc{
+				Name:     name,
+				Title:    h.opts.Title + ": " + outletName(sf.Source.Name),
+				Subtitle: "Items from " + outletName(sf.Source.Name) + ", as broadsheet stored them.",
+				Alt:      page + "#source-" + sf.Slug,
+				Entries:  sf.Entries,
+				sig:      sf.sig,
+			}
+			f.Updated = h.updated(f.Entries, d)
+			lf = &lazyFeed{id: h.lazyIDs.Add(1), doc: f}
+		}
+		s.sources = append(s.sources, lf)
+		for i, r := range formats {
+			s.lazy["/"+name+"."+r.ext] = lazyOutput{feed: lf, format: i}
+		}
 	}
 	for _, f := range feedsList {
-		// Outputs are immutable: an unchanged source's are shared with the
-		// previous snapshot, so a poll of one source renders its feeds and
-		// the combined ones, not every source's.
-		if os := ob.reuse(f.Name, f.sig); os != nil {
-			for _, o := range os {
-				s.add(o, "/"+o.file)
-			}
-			continue
-		}
 		s.rendered++
-		f.Updated = newest(f.Entries)
-		if f.Updated.IsZero() {
-			// An empty feed has no entry to date it: it is as of the
-			// sources' last poll, else of when this handler started.
-			f.Updated = d.Counts.LastAttempt
-			if f.Updated.IsZero() {
-				f.Updated = h.started
-			}
-		}
+		f.Updated = h.updated(f.Entries, d)
 		for _, r := range formats {
 			body, err := r.render(h, f)
 			if err != nil {
@@ -211,7 +226,6 @@ func (h *Handler) render(d *data) (*snapshot, error) {
 			if err != nil {
 				return nil, err
 			}
-			o.sig = f.sig
 			s.add(o, "/"+file)
 		}
 	}
@@ -258,6 +272,19 @@ func (h *Handler) render(d *data) (*snapshot, error) {
 		s.add(o, "/topics/"+tf.Slug, "/"+file)
 	}
 	return s, nil
+}
+
+// updated dates a feed of entries: by the newest, else (an empty feed has
+// no entry to date it) as of the sources' last poll, else of when this
+// handler started.
+func (h *Handler) updated(entries []*entry, d *data) time.Time {
+	if t := newest(entries); !t.IsZero() {
+		return t
+	}
+	if !d.Counts.LastAttempt.IsZero() {
+		return d.Counts.LastAttempt
+	}
+	return h.started
 }
 
 // description is the combined feed's subtitle.
