@@ -74,8 +74,7 @@ func TestHandler_SourceURLSecrets(t *testing.T) {
 	}
 
 	// And no output at all, whatever its path, carries a secret.
-	var paths []string
-	paths = allPaths(h)
+	paths := allPaths(h)
 	if len(paths) < len(outputs) {
 		t.Fatalf("snapshot has %d paths, want at least %d", len(paths), len(outputs))
 	}
