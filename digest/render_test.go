@@ -221,7 +221,7 @@ func TestService_Choose(t *testing.T) {
 	a5 := art("B", "five", h(0.5), h(0.5)) // same source as a2, same story: one per outlet
 	// wire carries one's link: one item, with D as another outlet.
 	wire := art("D", "one, as D ran it", h(1.5), h(1.5))
-	wire.Link, wire.StoryKey, a1.StoryKey = a1.Link, a1.Link, a1.Link
+	wire.Link, wire.LinkKey, a1.LinkKey = a1.Link, a1.Link, a1.Link
 	old := art("C", "seen before the window", h(30), h(30))
 	conf := []topics.Topic{{Slug: "x", Label: "X", Kind: topics.KindConfigured}, {Slug: "y", Label: "Y", Kind: topics.KindConfigured}, {Slug: "s", Kind: topics.KindStory}}
 	of := map[string][]string{a4.ID: {"x"}, a3.ID: {"y", "s"}, a2.ID: {"s"}, a5.ID: {"s"}, a1.ID: {"y"}, old.ID: {"x"}}

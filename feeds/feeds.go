@@ -55,7 +55,7 @@ type Article struct {
 	Source     string // Source.Name
 	Identity   string // guid, else canonical link, else a hash of title and date
 	Link       string // canonical link: lower-case host, no tracking; a fragment is kept unless it is tracking
-	StoryKey   string // equal for the same story carried by several sources
+	LinkKey    string // the canonical link without scheme or "www." (else ID): equal when several sources carry the same link
 	Title      string
 	Summary    string
 	Content    string

@@ -185,7 +185,7 @@ func TestHandler_Dedup(t *testing.T) {
 // functions escape those (sanitize.Plain), cheaply, on every output.
 func hostile() feeds.Article {
 	a := article("Daily Planet", "evil-1", `<script>alert("title")</script>Breaking &lt;script&gt;alert(2)&lt;/script&gt; news <img src=x onerror=alert(3)>`, "javascript:alert(4)", at(11, 50))
-	a.StoryKey = "evil"
+	a.LinkKey = "evil"
 	a.Author = `<img src=x onerror=alert(5)>Eve "the hacker"`
 	a.Summary, a.Content = ingestHTML(
 		`<p onclick="alert(6)">Hi<script>alert(7)</script></p><a href="javascript:alert(8)">click</a><img src="x" onerror="alert(9)"><iframe src="https://evil.example/"></iframe>`,
@@ -217,7 +217,7 @@ func ingestHTML(summary, content string) (string, string) {
 func TestHandler_XSS(t *testing.T) {
 	// A second outlet on the story, so that it has a feed and a page.
 	also := hostile()
-	also.Source, also.ID, also.StoryKey = "The Bugle", feeds.ArticleID("The Bugle", "evil-2"), "evil-2"
+	also.Source, also.ID, also.LinkKey = "The Bugle", feeds.ArticleID("The Bugle", "evil-2"), "evil-2"
 	also.Published = also.Published.Add(-time.Minute)
 	st := &memStore{arts: append(fixtureArticles(), hostile(), also)}
 	opts := fixtureOptions()

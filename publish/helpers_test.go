@@ -182,7 +182,7 @@ func article(source, identity, title, link string, published time.Time) feeds.Ar
 		Source:    source,
 		Identity:  identity,
 		Link:      link,
-		StoryKey:  link,
+		LinkKey:   link,
 		Title:     title,
 		Kind:      feeds.KindNews,
 		Published: published,
@@ -222,7 +222,7 @@ func fixtureArticles() []feeds.Article {
 	a6.Summary = "<p>Stocks rose; bonds fell &amp; yields climbed.</p>"
 
 	a7 := article("Daily Planet", "dp-3", "Notice without a link", "", at(6, 0))
-	a7.StoryKey = ""
+	a7.LinkKey = ""
 	a7.Summary = "<p>Office closed on Friday.</p>"
 	arts := []feeds.Article{a1, a2, a3, a4, a5, a6, a7}
 	for i := range arts {

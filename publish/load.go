@@ -38,7 +38,7 @@ type entry struct {
 	FirstSeen time.Time
 	Changed   time.Time // the newest of Published, Updated and FirstSeen
 	Kind      feeds.Kind
-	StoryKey  string
+	LinkKey   string
 	Outlet    outlet
 	Topics    []topicRef
 	Also      []string // other outlets carrying the same story, in the combined feeds; as stored (see outletName)
@@ -52,7 +52,7 @@ func reuseKey(a feeds.Article) string {
 	if a.Hash == "" {
 		return ""
 	}
-	return strings.Join([]string{a.Hash, a.Source, string(a.Kind), a.StoryKey, a.Excerpt,
+	return strings.Join([]string{a.Hash, a.Source, string(a.Kind), a.LinkKey, a.Excerpt,
 		a.Published.UTC().String(), a.Updated.UTC().String(), a.FirstSeen.UTC().String()}, "\x00")
 }
 
@@ -561,7 +561,7 @@ func (p *preparer) entry(a feeds.Article, key string) *entry {
 		Published: utcSecond(a.Published),
 		Updated:   utcSecond(a.Updated),
 		Kind:      a.Kind,
-		StoryKey:  a.StoryKey,
+		LinkKey:   a.LinkKey,
 		Outlet:    outlet{Name: outletName(a.Source), Key: a.Source, Slug: feeds.Slugify(a.Source)},
 		FirstSeen: utcSecond(a.FirstSeen),
 		Topics:    p.topics[a.ID],
@@ -604,7 +604,7 @@ func sortEntries(es []*entry) {
 	})
 }
 
-// dedup keeps one entry per story (same StoryKey), newest first, at most n.
+// dedup keeps one entry per story (same LinkKey), newest first, at most n.
 // The entry kept is the one first seen, then published first, so that its
 // id does not change as more outlets carry the story; the others' outlets
 // are listed in its Also.
@@ -612,18 +612,18 @@ func dedup(es []*entry, n int) []*entry {
 	rep := map[string]*entry{}
 	others := map[string][]string{}
 	for _, e := range es {
-		if e.StoryKey == "" {
+		if e.LinkKey == "" {
 			continue
 		}
-		r, ok := rep[e.StoryKey]
+		r, ok := rep[e.LinkKey]
 		if !ok || earlier(e, r) {
-			rep[e.StoryKey] = e
+			rep[e.LinkKey] = e
 		}
 	}
 	out := make([]*entry, 0, min(len(es), n))
 	for _, e := range es {
-		if e.StoryKey != "" && rep[e.StoryKey] != e {
-			others[e.StoryKey] = append(others[e.StoryKey], e.Outlet.Key)
+		if e.LinkKey != "" && rep[e.LinkKey] != e {
+			others[e.LinkKey] = append(others[e.LinkKey], e.Outlet.Key)
 			continue
 		}
 		out = append(out, e)
@@ -633,7 +633,7 @@ func dedup(es []*entry, n int) []*entry {
 	}
 	// Entries are shared between outputs: copy those whose Also differs.
 	for i, e := range out {
-		if names := others[e.StoryKey]; e.StoryKey != "" && len(names) > 0 {
+		if names := others[e.LinkKey]; e.LinkKey != "" && len(names) > 0 {
 			slices.Sort(names)
 			c := *e
 			c.Also = slices.Compact(names)

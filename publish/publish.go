@@ -5,7 +5,7 @@
 // Paths, each feed in the three formats .atom, .rss and .json:
 //
 //	/feed.*              every source, newest first; a story several sources
-//	                     carry (same Article.StoryKey) appears once
+//	                     carry (same Article.LinkKey) appears once
 //	/editorials.*        the same, editorials and opinion pieces only
 //	/topics/{slug}.*     one topic (a configured topic or a story)
 //	/topics/{slug}       its page (also .html): a topic's stories, or a story's

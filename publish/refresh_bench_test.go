@@ -26,7 +26,7 @@ func BenchmarkHandler_Refresh(b *testing.B) {
 			a.Source = name
 			a.ID = feeds.ArticleID(name, fmt.Sprint(i))
 			a.Link = fmt.Sprintf("https://outlet%d.example/story-%d", s, i)
-			a.StoryKey = a.Link
+			a.LinkKey = a.Link
 			a.Hash = feeds.ContentHash(a)
 			arts = append(arts, a)
 		}

@@ -23,7 +23,7 @@ func sourcesOfN(n, items int) (*memStore, Options) {
 			a.Source = name
 			a.ID = feeds.ArticleID(name, fmt.Sprint(i))
 			a.Link = fmt.Sprintf("https://outlet%d.example/story-%d", s, i)
-			a.StoryKey = a.Link
+			a.LinkKey = a.Link
 			a.Hash = feeds.ContentHash(a)
 			st.arts = append(st.arts, a)
 		}

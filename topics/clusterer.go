@@ -141,7 +141,7 @@ type Clusterer struct {
 
 	docs   map[string]*doc   // by article id
 	groups map[string]*group // by story id
-	keys   map[string]*group // by Article.StoryKey
+	keys   map[string]*group // by Article.LinkKey
 	byTime docHeap
 	high   time.Time // newest item time seen
 	seq    uint64

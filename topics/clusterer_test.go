@@ -422,9 +422,9 @@ func TestClusterer_StoryKey(t *testing.T) {
 	feed(c, background)
 	a := item("AP", "Quake hits off Japan coast", 30)
 	b := item("Reuters", "Tsunami warning lifted", 31)
-	a.StoryKey, b.StoryKey = "k1", "k1"
+	a.LinkKey, b.LinkKey = "k1", "k1"
 	if x, y := c.Add(a), c.Add(b); x.StoryID != y.StoryID {
-		t.Errorf("items with one StoryKey in stories %s and %s", x.StoryID, y.StoryID)
+		t.Errorf("items with one LinkKey in stories %s and %s", x.StoryID, y.StoryID)
 	}
 }
 
@@ -615,7 +615,7 @@ func TestClusterer_Label(t *testing.T) {
 	t.Run("TieToSmallestID", func(t *testing.T) {
 		a := item("Reuters", "Quake of magnitude 6 hits Japan coast", 0)
 		b := item("AP", "Quake of magnitude 6 hits Japan coast", 1)
-		a.StoryKey, b.StoryKey = "k", "k"
+		a.LinkKey, b.LinkKey = "k", "k"
 		for _, order := range [][]feeds.Article{{a, b}, {b, a}} {
 			c := NewClusterer(Options{})
 			feed(c, order)

@@ -51,7 +51,7 @@ type doc struct {
 func (c *Clusterer) newDoc(a feeds.Article, id string, t time.Time) *doc {
 	c.seq++
 	raw, words := analyze(a, &c.p, c)
-	d := &doc{id: id, source: a.Source, title: a.Title, key: a.StoryKey, t: t, seq: c.seq, editorial: a.Kind == feeds.KindEditorial}
+	d := &doc{id: id, source: a.Source, title: a.Title, key: a.LinkKey, t: t, seq: c.seq, editorial: a.Kind == feeds.KindEditorial}
 	d.terms = make([]docTerm, 0, len(raw))
 	c.srcDocs[d.source]++
 	for _, r := range raw {

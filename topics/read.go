@@ -63,7 +63,7 @@ type Item struct {
 	Published time.Time  `json:"published"`
 	FirstSeen time.Time  `json:"first_seen"`
 	// Also are the other outlets carrying this item under the same link
-	// (feeds.Article.StoryKey), sorted: a wire story is shown once.
+	// (feeds.Article.LinkKey), sorted: a wire story is shown once.
 	Also []string `json:"also,omitempty"`
 }
 
@@ -166,7 +166,7 @@ type Members struct {
 //
 //   - Articles form stories: those of one stored story are one story, and
 //     an article in none joins the story of an article with the same
-//     StoryKey (the same link), or is a story of its own. A story shows one
+//     LinkKey (the same link), or is a story of its own. A story shows one
 //     item per outlet.
 //   - Each configured topic lists the stories with an item it matched, and
 //     comes first, in configuration order, even when it holds none (unless
@@ -360,8 +360,8 @@ func formStories(arts []feeds.Article, storyOf, labels map[string]string) []Stor
 			accs = append(accs, s)
 		}
 		s.arts = append(s.arts, a)
-		if a.StoryKey != "" && byLink[a.StoryKey] == nil {
-			byLink[a.StoryKey] = s
+		if a.LinkKey != "" && byLink[a.LinkKey] == nil {
+			byLink[a.LinkKey] = s
 		}
 	}
 	// Stored stories first, so that an article in none joins the story of
@@ -375,7 +375,7 @@ func formStories(arts []feeds.Article, storyOf, labels map[string]string) []Stor
 		if _, ok := storyOf[a.ID]; ok {
 			continue
 		}
-		if s := byLink[a.StoryKey]; a.StoryKey != "" && s != nil {
+		if s := byLink[a.LinkKey]; a.LinkKey != "" && s != nil {
 			s.arts = append(s.arts, a)
 			continue
 		}
@@ -412,21 +412,21 @@ func newStory(slug, label string, arts []feeds.Article) Story {
 	// it (as the combined feeds keep it).
 	rep := map[string]int{}
 	for i, a := range shown {
-		if a.StoryKey == "" {
+		if a.LinkKey == "" {
 			continue
 		}
-		if j, ok := rep[a.StoryKey]; !ok || earlierCopy(a, shown[j]) {
-			rep[a.StoryKey] = i
+		if j, ok := rep[a.LinkKey]; !ok || earlierCopy(a, shown[j]) {
+			rep[a.LinkKey] = i
 		}
 	}
 	also := map[int][]string{}
 	for i, a := range shown {
-		if j, ok := rep[a.StoryKey]; ok && j != i {
+		if j, ok := rep[a.LinkKey]; ok && j != i {
 			also[j] = append(also[j], a.Source)
 		}
 	}
 	for i, a := range shown {
-		if j, ok := rep[a.StoryKey]; ok && j != i {
+		if j, ok := rep[a.LinkKey]; ok && j != i {
 			continue
 		}
 		it := ItemOf(a)

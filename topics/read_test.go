@@ -18,7 +18,7 @@ var readNow = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 func readArticle(id, source, title string, hours int) feeds.Article {
 	pub := readNow.Add(-time.Duration(hours) * time.Hour)
 	return feeds.Article{ID: id, Source: source, Title: title, Link: "https://" + strings.ToLower(source) + ".example/" + id,
-		StoryKey: "https://" + strings.ToLower(source) + ".example/" + id, Kind: feeds.KindNews, Published: pub, FirstSeen: pub.Add(time.Minute)}
+		LinkKey: "https://" + strings.ToLower(source) + ".example/" + id, Kind: feeds.KindNews, Published: pub, FirstSeen: pub.Add(time.Minute)}
 }
 
 // readFixture: three outlets on the Stockholm story, which the configured
@@ -37,7 +37,7 @@ func readFixture() ([]feeds.Article, []Members, []Topic) {
 		readArticle("d1", "Yonhap", "Record baseball crowd", 10),
 		readArticle("e1", "Yonhap", "Old news", 200),
 	}
-	arts[5].StoryKey, arts[6].StoryKey = "https://wire.example/storm", "https://wire.example/storm"
+	arts[5].LinkKey, arts[6].LinkKey = "https://wire.example/storm", "https://wire.example/storm"
 	members := []Members{
 		{Topic: Topic{Slug: "stockholm-talks", Label: "Stockholm talks collapse as North Korea walks out", Kind: KindStory}, ArticleIDs: []string{"a1", "a2", "a3"}},
 		{Topic: Topic{Slug: "typhoon", Label: "Typhoon exposed gaps in warnings", Kind: KindStory}, ArticleIDs: []string{"b1", "b2"}},

@@ -119,7 +119,7 @@ func seed(ctx context.Context, db *sqlite.DB, items int) ([]feeds.Source, error)
 			Source:    src,
 			Identity:  link,
 			Link:      link,
-			StoryKey:  link,
+			LinkKey:   link,
 			Title:     fmt.Sprintf("Story %d: lawmakers weigh a proposal on the budget", i),
 			Summary:   para,
 			Content:   para + para + para,

@@ -57,9 +57,9 @@ func seed(t testing.TB, db seedable, n int) {
 		for i := range n {
 			a := feeds.Article{
 				Source: src.Name, Identity: fmt.Sprintf("%s/%d", src.URL, i), Link: fmt.Sprintf("https://%d.example/%d", si, i),
-				Title:    fmt.Sprintf("Story %d of the day, as %s tells it", i, src.Name),
-				Excerpt:  "An excerpt that says what the editorial argues, in a sentence or two, as feeds do.",
-				StoryKey: fmt.Sprintf("story-%d", i%(n/2+1)), Kind: feeds.KindEditorial,
+				Title:   fmt.Sprintf("Story %d of the day, as %s tells it", i, src.Name),
+				Excerpt: "An excerpt that says what the editorial argues, in a sentence or two, as feeds do.",
+				LinkKey: fmt.Sprintf("story-%d", i%(n/2+1)), Kind: feeds.KindEditorial,
 				Published: now.Add(-time.Duration(i+60) * time.Minute),
 			}
 			a.ID = feeds.ArticleID(a.Source, a.Identity)

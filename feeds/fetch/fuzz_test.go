@@ -54,8 +54,8 @@ func FuzzNormalizeLink(f *testing.F) {
 					t.Fatalf("not idempotent: %q → %q → %q", raw, c, again)
 				}
 			}
-			if k := storyKey(c); strings.HasPrefix(k, "http") && strings.Contains(k, "://") {
-				t.Fatalf("storyKey(%q) = %q keeps the scheme", c, k)
+			if k := linkKey(c); strings.HasPrefix(k, "http") && strings.Contains(k, "://") {
+				t.Fatalf("linkKey(%q) = %q keeps the scheme", c, k)
 			}
 		}
 	})

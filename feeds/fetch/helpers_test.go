@@ -39,8 +39,8 @@ func readFixture(t testing.TB, name string) []byte {
 func complete(src string, a feeds.Article) feeds.Article {
 	a.Source = src
 	a.ID = feeds.ArticleID(src, a.Identity)
-	if a.StoryKey == "" {
-		a.StoryKey = a.ID
+	if a.LinkKey == "" {
+		a.LinkKey = a.ID
 	}
 	if a.Kind == "" {
 		a.Kind = feeds.KindNews

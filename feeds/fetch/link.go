@@ -192,9 +192,9 @@ func trackingFragment(frag string) bool {
 	return true
 }
 
-// storyKey is the canonical link without its scheme and a leading "www.",
+// linkKey is the canonical link without its scheme and a leading "www.",
 // so that the http, https and www variants of a story match.
-func storyKey(canonical string) string {
+func linkKey(canonical string) string {
 	k := strings.TrimPrefix(strings.TrimPrefix(canonical, "https://"), "http://")
 	return strings.TrimPrefix(k, "www.")
 }

@@ -169,9 +169,9 @@ func (n *normalizer) article(i int, it *gofeed.Item) (feeds.Article, bool) {
 		a.Identity = contentIdentity(a.Title, it)
 	}
 	a.ID = feeds.ArticleID(n.src.Name, a.Identity)
-	a.StoryKey = a.ID
+	a.LinkKey = a.ID
 	if link != "" {
-		a.StoryKey = storyKey(link)
+		a.LinkKey = linkKey(link)
 	}
 	a.Kind = feeds.ClassifyKind(a, n.src)
 	a.Hash = feeds.ContentHash(a)

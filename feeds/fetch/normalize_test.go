@@ -13,7 +13,7 @@ import (
 func TestCanonicalLink(t *testing.T) {
 	base, _ := url.Parse("https://www.news.example/section/feed.xml")
 	tests := []struct {
-		name, in, want, storyKey string
+		name, in, want, linkKey string
 	}{
 		{"absolute", "https://news.example/a/b", "https://news.example/a/b", "news.example/a/b"},
 		{"relative", "../story/1.html", "https://www.news.example/story/1.html", "news.example/story/1.html"},
@@ -50,8 +50,8 @@ func TestCanonicalLink(t *testing.T) {
 			if got == "" {
 				return
 			}
-			if k := storyKey(got); k != tt.storyKey {
-				t.Errorf("storyKey(%q) = %q, want %q", got, k, tt.storyKey)
+			if k := linkKey(got); k != tt.linkKey {
+				t.Errorf("linkKey(%q) = %q, want %q", got, k, tt.linkKey)
 			}
 			if again := canonicalLink(resolveLink(got, base)); again != got {
 				t.Errorf("canonical is not idempotent: %q → %q", got, again)
@@ -104,8 +104,8 @@ func TestNormalize_Identity(t *testing.T) {
 				if !strings.HasPrefix(a.Identity, "sha256:") {
 					t.Errorf("identity = %q, want a content hash", a.Identity)
 				}
-				if a.StoryKey != a.ID {
-					t.Errorf("StoryKey = %q, want the ID %q for an item without a link", a.StoryKey, a.ID)
+				if a.LinkKey != a.ID {
+					t.Errorf("LinkKey = %q, want the ID %q for an item without a link", a.LinkKey, a.ID)
 				}
 			} else if a.Identity != tt.want {
 				t.Errorf("identity = %q, want %q", a.Identity, tt.want)
@@ -335,9 +335,9 @@ func TestNormalize_Fragment(t *testing.T) {
 			a := arts[0]
 			// Items without a guid keep the identity they had before
 			// links kept their fragment, so that no stored item repeats.
-			if a.Link != tc.wantLink || a.Identity != tc.wantIdentity || a.StoryKey != storyKey(tc.wantLink) {
-				t.Errorf("link %q, identity %q, story key %q; want %q, %q, %q", a.Link, a.Identity, a.StoryKey,
-					tc.wantLink, tc.wantIdentity, storyKey(tc.wantLink))
+			if a.Link != tc.wantLink || a.Identity != tc.wantIdentity || a.LinkKey != linkKey(tc.wantLink) {
+				t.Errorf("link %q, identity %q, story key %q; want %q, %q, %q", a.Link, a.Identity, a.LinkKey,
+					tc.wantLink, tc.wantIdentity, linkKey(tc.wantLink))
 			}
 		})
 	}

@@ -34,7 +34,7 @@ func TestClient_Parse_Formats(t *testing.T) {
 				{
 					Identity:   "daily-example-1001",
 					Link:       "https://www.daily.example/news/2026/08/14/budget.html?id=7#comments",
-					StoryKey:   "daily.example/news/2026/08/14/budget.html?id=7#comments",
+					LinkKey:    "daily.example/news/2026/08/14/budget.html?id=7#comments",
 					Title:      "Council approves new budget & tax plan",
 					Summary:    `<p>The council <a href="https://www.daily.example/council" rel="nofollow noreferrer">voted</a> 7–2.</p>`,
 					Content:    `<p>The council <a href="https://www.daily.example/council?utm_medium=x" rel="nofollow noreferrer">voted</a> 7–2 on Thursday.</p><img src="https://www.daily.example/img/budget.png"><p>More.</p>`,
@@ -47,7 +47,7 @@ func TestClient_Parse_Formats(t *testing.T) {
 				{
 					Identity:  "https://www.daily.example/opinion/2026/08/13/why-budgets-matter",
 					Link:      "https://www.daily.example/opinion/2026/08/13/why-budgets-matter",
-					StoryKey:  "daily.example/opinion/2026/08/13/why-budgets-matter",
+					LinkKey:   "daily.example/opinion/2026/08/13/why-budgets-matter",
 					Title:     "Opinion piece",
 					Summary:   "Plain text description &amp; more.",
 					Excerpt:   "Plain text description & more.",
@@ -58,7 +58,7 @@ func TestClient_Parse_Formats(t *testing.T) {
 				{
 					Identity:  "https://www.daily.example/news/untitled-item",
 					Link:      "https://www.daily.example/news/untitled-item",
-					StoryKey:  "daily.example/news/untitled-item",
+					LinkKey:   "daily.example/news/untitled-item",
 					Title:     "An item without a title still gets one from its first words, which are these.",
 					Summary:   "<p>An item without a title still gets one from its first words, which are these.</p>",
 					Excerpt:   "An item without a title still gets one from its first words, which are these.",
@@ -74,7 +74,7 @@ func TestClient_Parse_Formats(t *testing.T) {
 			want: []feeds.Article{{
 				Identity:  "http://oldschool.example/stories/1999/12/31/first-light.html",
 				Link:      "http://oldschool.example/stories/1999/12/31/first-light.html",
-				StoryKey:  "oldschool.example/stories/1999/12/31/first-light.html",
+				LinkKey:   "oldschool.example/stories/1999/12/31/first-light.html",
 				Title:     "First light",
 				Summary:   "The first story of the feed.",
 				Excerpt:   "The first story of the feed.",
@@ -89,7 +89,7 @@ func TestClient_Parse_Formats(t *testing.T) {
 			want: []feeds.Article{{
 				Identity:  "http://netscape.example/news/1999/03/15/mozilla.html",
 				Link:      "http://netscape.example/news/1999/03/15/mozilla.html",
-				StoryKey:  "netscape.example/news/1999/03/15/mozilla.html",
+				LinkKey:   "netscape.example/news/1999/03/15/mozilla.html",
 				Title:     "Mozilla & friends",
 				Published: date("1999-03-15T00:00:00Z"),
 			}},
@@ -101,7 +101,7 @@ func TestClient_Parse_Formats(t *testing.T) {
 			want: []feeds.Article{{
 				Identity:   "https://rdf.example/a/1",
 				Link:       "https://rdf.example/a/1",
-				StoryKey:   "rdf.example/a/1",
+				LinkKey:    "rdf.example/a/1",
 				Title:      "Ein Artikel",
 				Summary:    "Beschreibung",
 				Excerpt:    "Beschreibung",
@@ -119,7 +119,7 @@ func TestClient_Parse_Formats(t *testing.T) {
 			want: []feeds.Article{{
 				Identity:  "tag:atom03.example,2026:1",
 				Link:      "https://atom03.example/2026/08/legacy",
-				StoryKey:  "atom03.example/2026/08/legacy",
+				LinkKey:   "atom03.example/2026/08/legacy",
 				Title:     "Legacy entry",
 				Summary:   "A summary in Atom 0.3.",
 				Excerpt:   "A summary in Atom 0.3.",
@@ -136,7 +136,7 @@ func TestClient_Parse_Formats(t *testing.T) {
 				{
 					Identity:   "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a",
 					Link:       "https://atom.example/editorial/2026/08/12/rentree",
-					StoryKey:   "atom.example/editorial/2026/08/12/rentree",
+					LinkKey:    "atom.example/editorial/2026/08/12/rentree",
 					Title:      "Éditorial : la rentrée",
 					Summary:    "<p>Résumé piège</p>",
 					Content:    "<p>Le <strong>texte</strong> complet.</p>",
@@ -151,7 +151,7 @@ func TestClient_Parse_Formats(t *testing.T) {
 				{
 					Identity:  "tag:atom.example,2026:2",
 					Link:      "https://atom.example/news/only-updated",
-					StoryKey:  "atom.example/news/only-updated",
+					LinkKey:   "atom.example/news/only-updated",
 					Title:     "Only updated",
 					Summary:   "Updated only.",
 					Excerpt:   "Updated only.",
@@ -170,7 +170,7 @@ func TestClient_Parse_Formats(t *testing.T) {
 				{
 					Identity:   "json-1",
 					Link:       "https://json.example/posts/1",
-					StoryKey:   "json.example/posts/1",
+					LinkKey:    "json.example/posts/1",
 					Title:      "Hello <JSON>", // plain text in JSON Feed, kept as text
 					Summary:    "<p>A short summary</p>",
 					Content:    `<p>Hi <img src="https://json.example/a.png"> there</p>`,
@@ -184,7 +184,7 @@ func TestClient_Parse_Formats(t *testing.T) {
 				{
 					Identity:  "json-2",
 					Link:      "https://json.example/posts/2",
-					StoryKey:  "json.example/posts/2",
+					LinkKey:   "json.example/posts/2",
 					Title:     "Text only item without a title.",
 					Content:   "<p>Text only item without a title.</p>",
 					Excerpt:   "Text only item without a title.",
@@ -196,7 +196,7 @@ func TestClient_Parse_Formats(t *testing.T) {
 					// content_text and summary are plain text: escaped, not stripped.
 					Identity:  "json-3",
 					Link:      "https://json.example/posts/3",
-					StoryKey:  "json.example/posts/3",
+					LinkKey:   "json.example/posts/3",
 					Title:     "Plain text everywhere",
 					Summary:   "<p>Why &lt;b&gt; is not bold here</p>",
 					Content:   "<p>First line: if a &lt; b<br>second line</p><p>Second paragraph &amp; more</p>",
@@ -215,7 +215,7 @@ func TestClient_Parse_Formats(t *testing.T) {
 				{
 					Identity:  "https://english.hani.co.kr/arti/english_edition/e_editorial/1153393.html",
 					Link:      "https://english.hani.co.kr/arti/english_edition/e_editorial/1153393.html",
-					StoryKey:  "english.hani.co.kr/arti/english_edition/e_editorial/1153393.html",
+					LinkKey:   "english.hani.co.kr/arti/english_edition/e_editorial/1153393.html",
 					Title:     "[Editorial] Seoul must answer for the heat wave deaths",
 					Summary:   `<table><tr><td><img src="https://flexible.img.hani.co.kr/flexible/normal/800/533/imgdb/original/2026/0813/20260813500123.jpg"/></td></tr></table>The government should have acted sooner.`,
 					Excerpt:   "The government should have acted sooner.",
@@ -226,7 +226,7 @@ func TestClient_Parse_Formats(t *testing.T) {
 				{
 					Identity:  "https://english.hani.co.kr/arti/english_edition/e_national/1153390.html",
 					Link:      "https://english.hani.co.kr/arti/english_edition/e_national/1153390.html",
-					StoryKey:  "english.hani.co.kr/arti/english_edition/e_national/1153390.html",
+					LinkKey:   "english.hani.co.kr/arti/english_edition/e_national/1153390.html",
 					Title:     "Court rules on labor case",
 					Summary:   `<img src="https://flexible.img.hani.co.kr/flexible/normal/800/533/imgdb/resize/2026/0812/53_17231234567890_20260812503501.jpg"/>A ruling.`,
 					Excerpt:   "A ruling.",
@@ -236,7 +236,7 @@ func TestClient_Parse_Formats(t *testing.T) {
 				{
 					Identity:  "https://english.hani.co.kr/arti/english_edition/e_national/1153380.html",
 					Link:      "https://english.hani.co.kr/arti/english_edition/e_national/1153380.html",
-					StoryKey:  "english.hani.co.kr/arti/english_edition/e_national/1153380.html",
+					LinkKey:   "english.hani.co.kr/arti/english_edition/e_national/1153380.html",
 					Title:     "Parliament debates budget",
 					Summary:   "No picture, no date.",
 					Excerpt:   "No picture, no date.",

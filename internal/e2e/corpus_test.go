@@ -372,11 +372,11 @@ func checkRepublished(t *testing.T, db *sqlite.DB) {
 }
 
 // storyCount is the number of stories among arts: articles with the same
-// StoryKey are one.
+// LinkKey are one.
 func storyCount(arts []feeds.Article) int {
 	stories := map[string]bool{}
 	for _, a := range arts {
-		key := a.StoryKey
+		key := a.LinkKey
 		if key == "" {
 			key = "id:" + a.ID
 		}

@@ -25,7 +25,7 @@ func articleArgs(a *feeds.Article, dst []any) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(dst, a.ID, a.Source, a.Identity, a.Link, a.StoryKey, a.Title, a.Summary, a.Content, a.Excerpt,
+	return append(dst, a.ID, a.Source, a.Identity, a.Link, a.LinkKey, a.Title, a.Summary, a.Content, a.Excerpt,
 		a.Author, cats, a.Language, string(a.Kind), ms0(a.Published), ms(a.Updated), ms0(a.FirstSeen), a.Hash, encs), nil
 }
 
@@ -35,7 +35,7 @@ func scanArticle(sc interface{ Scan(...any) error }) (feeds.Article, error) {
 		cats, kind, encs           string
 		published, updated, firstS sql.NullInt64
 	)
-	if err := sc.Scan(&a.ID, &a.Source, &a.Identity, &a.Link, &a.StoryKey, &a.Title, &a.Summary, &a.Content,
+	if err := sc.Scan(&a.ID, &a.Source, &a.Identity, &a.Link, &a.LinkKey, &a.Title, &a.Summary, &a.Content,
 		&a.Excerpt, &a.Author, &cats, &a.Language, &kind, &published, &updated, &firstS, &a.Hash, &encs); err != nil {
 		return a, err
 	}

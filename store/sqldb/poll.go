@@ -416,7 +416,7 @@ func (db *DB) updateArticles(ctx context.Context, tx *sql.Tx, arts []*feeds.Arti
 			if err != nil {
 				return err
 			}
-			args = append(args, a.ID, a.Title, a.Link, a.StoryKey, a.Summary, a.Content, a.Excerpt, a.Author,
+			args = append(args, a.ID, a.Title, a.Link, a.LinkKey, a.Summary, a.Content, a.Excerpt, a.Author,
 				cats, a.Language, string(a.Kind), ms(a.Updated), a.Hash, encs)
 		}
 		if _, err := tx.ExecContext(ctx, db.q(updateSQL(len(part))), args...); err != nil {

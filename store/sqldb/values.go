@@ -27,7 +27,7 @@ func cleanText(s string) string {
 
 // cleanArticle applies cleanText to every text field of a.
 func cleanArticle(a *feeds.Article) {
-	for _, p := range []*string{&a.Source, &a.Identity, &a.Link, &a.StoryKey, &a.Title, &a.Summary,
+	for _, p := range []*string{&a.Source, &a.Identity, &a.Link, &a.LinkKey, &a.Title, &a.Summary,
 		&a.Content, &a.Excerpt, &a.Author, &a.Language} {
 		*p = cleanText(*p)
 	}

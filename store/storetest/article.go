@@ -71,7 +71,7 @@ func (s *suite) testSavePoll(t *testing.T) {
 		edited.Title = "Corrected title"
 		edited.Content = "<p>Corrected.</p>"
 		edited.Categories = []string{"corrections"}
-		edited.StoryKey = "story-corrected"
+		edited.LinkKey = "story-corrected"
 		edited.Kind = feeds.KindEditorial
 		edited.Published = later // a feed that re-dates edits must not move it
 		edited.Updated = later
@@ -120,9 +120,9 @@ func (s *suite) testSavePoll(t *testing.T) {
 		if len(got) != 2 {
 			t.Fatalf("got %d articles, want 2", len(got))
 		}
-		if got[0].StoryKey != got[1].StoryKey || got[0].ID == got[1].ID || got[0].Source == got[1].Source {
+		if got[0].LinkKey != got[1].LinkKey || got[0].ID == got[1].ID || got[0].Source == got[1].Source {
 			t.Errorf("got (%s, %s, %s) and (%s, %s, %s); want equal story keys, distinct ids and sources",
-				got[0].Source, got[0].ID, got[0].StoryKey, got[1].Source, got[1].ID, got[1].StoryKey)
+				got[0].Source, got[0].ID, got[0].LinkKey, got[1].Source, got[1].ID, got[1].LinkKey)
 		}
 	})
 	t.Run("ClashAlone", func(t *testing.T) {

@@ -27,7 +27,7 @@ func (s *suite) testHostileItems(t *testing.T) {
 		longGUID.Identity = long + "/guid"
 		longLink := art("Alpha", 3, base)
 		longLink.Link = long + "/link"
-		longLink.StoryKey = strings.TrimPrefix(longLink.Link, "https://")
+		longLink.LinkKey = strings.TrimPrefix(longLink.Link, "https://")
 		in := []feeds.Article{withIDs(nul), withIDs(longGUID), withIDs(longLink), art("Alpha", 4, base)}
 
 		stats := e.save(feeds.Poll{State: stateOf("Alpha", base), Articles: in})
@@ -43,8 +43,8 @@ func (s *suite) testHostileItems(t *testing.T) {
 		if got := e.article(in[1].ID); got.Identity != longGUID.Identity {
 			t.Errorf("long guid read back %d bytes, want %d", len(got.Identity), len(longGUID.Identity))
 		}
-		if got := e.article(in[2].ID); got.Link != longLink.Link || got.StoryKey != longLink.StoryKey {
-			t.Errorf("long link read back %d bytes (story key %d), want %d (%d)", len(got.Link), len(got.StoryKey), len(longLink.Link), len(longLink.StoryKey))
+		if got := e.article(in[2].ID); got.Link != longLink.Link || got.LinkKey != longLink.LinkKey {
+			t.Errorf("long link read back %d bytes (story key %d), want %d (%d)", len(got.Link), len(got.LinkKey), len(longLink.Link), len(longLink.LinkKey))
 		}
 
 		// The next poll of the same items finds them all again.

@@ -176,7 +176,7 @@ func art(source string, n int, pub time.Time) feeds.Article {
 		Source:     source,
 		Identity:   fmt.Sprintf("https://%s.example/%d", feeds.Slugify(source), n),
 		Link:       fmt.Sprintf("https://%s.example/%d", feeds.Slugify(source), n),
-		StoryKey:   fmt.Sprintf("story-%d", n),
+		LinkKey:    fmt.Sprintf("story-%d", n),
 		Title:      fmt.Sprintf("Title %d of %s — “quoted” & <b>not</b> HTML", n, source),
 		Summary:    fmt.Sprintf("<p>Summary %d</p>", n),
 		Content:    fmt.Sprintf("<p>Content %d, ünïcödé, 中文.</p>", n),
