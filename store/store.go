@@ -6,6 +6,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/broadsheet/broadsheet/feeds"
@@ -66,3 +67,8 @@ type ArticleFilter struct {
 	SeenBefore     time.Time // FirstSeen before
 	Limit          int
 }
+
+// ErrReadOnly is wrapped by the errors of a backend that cannot write:
+// a database opened read-only, a file or folder this process may not
+// write, or a PostgreSQL role or server that refuses writes.
+var ErrReadOnly = errors.New("the database is read-only")

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	mrand "math/rand/v2"
 	"os"
@@ -74,12 +76,41 @@ func (m *Main) openQuiet(ctx context.Context) (*app, *config.Config, error) {
 
 // openLogging is open, logging at least at level min.
 func (m *Main) openLogging(ctx context.Context, min slog.Level) (*app, *config.Config, error) {
+	return m.openMode(ctx, min, readWrite)
+}
+
+// openRead is openQuiet for commands that only read (items, sources
+// list, digest list): the store is opened read-only, so that they work on
+// a database this process may not write. A file that does not exist yet,
+// or a schema this version has not migrated, is opened as open would.
+func (m *Main) openRead(ctx context.Context) (*app, *config.Config, error) {
+	return m.openMode(ctx, slog.LevelWarn, readOnly)
+}
+
+// openReadMostly is openQuiet for commands that write only to bring what
+// they show up to date (topics, digest preview assign pending items): on a
+// database this process may not write, they show what is stored, read-only,
+// and app.readOnly is set.
+func (m *Main) openReadMostly(ctx context.Context) (*app, *config.Config, error) {
+	return m.openMode(ctx, slog.LevelWarn, readMostly)
+}
+
+// storeMode says how a command opens the store.
+type storeMode int
+
+const (
+	readWrite  storeMode = iota
+	readOnly             // open read-only
+	readMostly           // read-write, else read-only
+)
+
+func (m *Main) openMode(ctx context.Context, min slog.Level, mode storeMode) (*app, *config.Config, error) {
 	path := m.configPath()
 	cfg, err := m.loadConfig(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := m.openApp(ctx, path, cfg, min)
+	a, err := m.openApp(ctx, path, cfg, min, mode)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -111,6 +142,8 @@ type app struct {
 	// metrics, set by newMetrics before the daemon's parts start, counts
 	// what they do; nil for the one-shot commands.
 	metrics *metrics.Metrics
+	// readOnly is set when the store was opened read-only.
+	readOnly bool
 }
 
 // polled is the poller's OnPoll: it tells the parts that show articles
@@ -129,11 +162,21 @@ func (a *app) polled(ctx context.Context, r feeds.Report) {
 
 // openApp opens the store and builds the fetcher and poller; the log
 // shows records at log.level and at least min.
-func (m *Main) openApp(ctx context.Context, path string, cfg *config.Config, min slog.Level) (*app, error) {
+func (m *Main) openApp(ctx context.Context, path string, cfg *config.Config, min slog.Level, mode storeMode) (*app, error) {
 	a := &app{cfgPath: path, logOut: &logSink{w: m.Stderr}, owner: ownerID(), now: m.Now}
 	a.log = newLogger(a.logOut, cfg.Log, min)
 	a.cfg.Store(cfg)
-	st, err := openStore(ctx, cfg)
+	var st store.Store
+	var err error
+	if mode == readOnly {
+		st, a.readOnly, err = openReadStore(ctx, cfg)
+	} else {
+		st, err = openStore(ctx, cfg)
+		if mode == readMostly && errors.Is(err, store.ErrReadOnly) {
+			a.log.Warn("the database is read-only to this process: showing what is stored, without assigning pending items", "err", err)
+			st, a.readOnly, err = openReadStore(ctx, cfg)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -203,6 +246,36 @@ func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 		}
 		return db, nil
 	}
+}
+
+// openReadStore opens the configured backend read-only (see
+// sqlite.OpenReadOnly, postgres.OpenReadOnly), or read-write where the
+// SQLite file does not exist yet or the schema is not migrated, as
+// openStore would; it reports whether the store is read-only.
+func openReadStore(ctx context.Context, cfg *config.Config) (store.Store, bool, error) {
+	var st store.Store
+	var err error
+	switch cfg.Storage.Driver {
+	case "postgres":
+		st, err = postgres.OpenReadOnly(ctx, cfg.Storage.DSN)
+		if errors.Is(err, postgres.ErrNotMigrated) {
+			st, err = openStore(ctx, cfg)
+			return st, false, err
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("open PostgreSQL store (storage.dsn): %w", err)
+		}
+	default:
+		st, err = sqlite.OpenReadOnly(ctx, cfg.Storage.Path)
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, sqlite.ErrNotMigrated) {
+			st, err = openStore(ctx, cfg)
+			return st, false, err
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("open SQLite store %s (storage.path): %w", cfg.Storage.Path, err)
+		}
+	}
+	return st, true, nil
 }
 
 // setSchedules takes every source's poll schedule from cfg, which parsed

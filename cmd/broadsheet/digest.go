@@ -310,7 +310,14 @@ func (m *Main) cmdDigest(ctx context.Context, _ *flag.FlagSet, args []string) er
 		return &exitError{code: exitUsage, msg: fmt.Sprintf("digest %s takes %s, got %d; see `broadsheet digest help`", sub, plural(want, "argument", "arguments"), len(pos))}
 	}
 	// Each subcommand prints its outcome: the log adds what went wrong.
-	a, cfg, err := m.openQuiet(ctx)
+	open := m.openQuiet
+	switch sub {
+	case "list":
+		open = m.openRead
+	case "preview":
+		open = m.openReadMostly
+	}
+	a, cfg, err := open(ctx)
 	if err != nil {
 		return err
 	}

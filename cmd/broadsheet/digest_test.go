@@ -202,7 +202,7 @@ func TestDigests_RunWiring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := m.openApp(ctx, cfgPath, cfg, slog.LevelDebug)
+	a, err := m.openApp(ctx, cfgPath, cfg, slog.LevelDebug, readWrite)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -473,7 +473,7 @@ func TestDigests_CatchUpEvery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := m.openApp(ctx, cfgPath, cfg, slog.LevelWarn)
+			a, err := m.openApp(ctx, cfgPath, cfg, slog.LevelWarn, readWrite)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,18 +33,16 @@ func (m *Main) cmdSourcesList(ctx context.Context, fs *flag.FlagSet, args []stri
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	a, cfg, err := m.openQuiet(ctx)
+	a, cfg, err := m.openRead(ctx)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.store.SyncSources(ctx, sources(cfg)); err != nil {
-		return err
-	}
-	states, err := a.store.SourceStates(ctx)
+	stored, err := a.store.SourceStates(ctx)
 	if err != nil {
 		return err
 	}
+	states := configuredStates(stored, sources(cfg))
 	now := m.Now()
 	tw := newTable(m.Stdout)
 	fmt.Fprintln(tw, "SOURCE\tITEMS\tLAST SUCCESS\tNEXT DUE\tFAILURES\tLAST ERROR")
@@ -61,6 +60,37 @@ func (m *Main) cmdSourcesList(ctx context.Context, fs *flag.FlagSet, args []stri
 	return tw.Flush()
 }
 
+// configuredStates is stored as SyncSources would leave it for srcs,
+// without writing: a configured source not stored yet is listed, due now;
+// a stored one no longer configured is inactive. The order is by name.
+func configuredStates(stored []feeds.SourceState, srcs []feeds.Source) []feeds.SourceState {
+	configured := make(map[string]string, len(srcs)) // URL by name
+	for _, s := range srcs {
+		configured[s.Name] = s.URL
+	}
+	seen := make(map[string]bool, len(stored))
+	out := make([]feeds.SourceState, 0, len(stored)+len(srcs))
+	for _, st := range stored {
+		seen[st.Source] = true
+		url, ok := configured[st.Source]
+		st.Active = ok
+		if ok && url != st.URL {
+			st.NextDue = time.Time{} // a changed URL is polled at once
+		}
+		out = append(out, st)
+	}
+	for _, s := range srcs {
+		if !seen[s.Name] {
+			out = append(out, feeds.SourceState{Source: s.Name, URL: s.URL, Active: true})
+		}
+	}
+	if len(out) == len(stored) {
+		return out // in the store's order
+	}
+	slices.SortStableFunc(out, func(x, y feeds.SourceState) int { return strings.Compare(x.Source, y.Source) })
+	return out
+}
+
 func (m *Main) cmdItems(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	since := durationFlag(fs, "since", 0, "only items published within this long, e.g. 24h or 7d (default: all)")
 	source := fs.String("source", "", "only items of the source with this name")
@@ -69,7 +99,7 @@ func (m *Main) cmdItems(ctx context.Context, fs *flag.FlagSet, args []string) er
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	a, cfg, err := m.openQuiet(ctx)
+	a, cfg, err := m.openRead(ctx)
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func TestApp_Retain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := m.openApp(ctx, cfgPath, cfg, slog.LevelInfo)
+		a, err := m.openApp(ctx, cfgPath, cfg, slog.LevelInfo, readWrite)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +125,7 @@ func TestApp_RetainForever(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := m.openApp(ctx, cfgPath, cfg, slog.LevelInfo)
+	a, err := m.openApp(ctx, cfgPath, cfg, slog.LevelInfo, readWrite)
 	if err != nil {
 		t.Fatal(err)
 	}

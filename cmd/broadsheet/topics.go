@@ -59,6 +59,9 @@ func newAssigner(cfg *config.Config, st assign.Store, owner string, log *slog.Lo
 // the lease, so that commands show up-to-date topics without a daemon.
 // When a daemon holds the lease it leaves the work to it.
 func (a *app) assignTopics(ctx context.Context) error {
+	if a.readOnly {
+		return nil // openReadMostly said so
+	}
 	// Released however the pass ends, so that a daemon need not wait for
 	// the lease to lapse.
 	defer func() {
@@ -93,7 +96,7 @@ func (m *Main) cmdTopics(ctx context.Context, fs *flag.FlagSet, args []string) e
 	default:
 		return &exitError{code: exitUsage, msg: fmt.Sprintf("topics: --kind %q: want story or configured", *kind)}
 	}
-	a, cfg, err := m.openQuiet(ctx)
+	a, cfg, err := m.openReadMostly(ctx)
 	if err != nil {
 		return err
 	}

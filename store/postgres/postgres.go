@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/broadsheet/broadsheet/store"
@@ -45,10 +46,62 @@ var _ store.Store = (*DB)(nil)
 // parses it; search_path may be given as a parameter to use another schema)
 // and migrates it.
 func Open(ctx context.Context, dsn string) (*DB, error) {
+	db, host, err := connect(ctx, dsn, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.sql.Close()
+		if readOnly(err) {
+			return nil, fmt.Errorf("open postgres %s: %w: this command writes to the database, and the server refuses writes to this role or session (a read-only role, default_transaction_read_only, or a hot standby): connect as a role that may create and write the schema's tables, or to the primary (%v)", host, store.ErrReadOnly, err)
+		}
+		return nil, fmt.Errorf("open postgres %s: %w", host, err)
+	}
+	return db, nil
+}
+
+// OpenReadOnly connects to the database at dsn for reading only: every
+// transaction of the session is read-only (default_transaction_read_only),
+// and it migrates nothing, so a read-only role or a standby serves it. The
+// schema must be migrated to this version already: otherwise the error
+// wraps ErrNotMigrated, and the caller may Open it instead.
+func OpenReadOnly(ctx context.Context, dsn string) (*DB, error) {
+	db, host, err := connect(ctx, dsn, true)
+	if err != nil {
+		return nil, err
+	}
+	current, err := db.Current(ctx)
+	if err == nil && !current {
+		err = ErrNotMigrated
+	}
+	if err != nil {
+		db.sql.Close()
+		return nil, fmt.Errorf("open postgres %s read-only: %w", host, err)
+	}
+	return db, nil
+}
+
+// ErrNotMigrated is returned by OpenReadOnly for a schema older than this
+// version's: a command that writes migrates it.
+var ErrNotMigrated = errors.New("the database schema is older than this version of broadsheet: a command that writes (broadsheet fetch, or run) migrates it")
+
+// readOnly reports whether err is the server refusing a write: a read-only
+// transaction (25006) or a role without the privilege (42501).
+func readOnly(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "25006" || pe.Code == "42501")
+}
+
+// connect opens the pool and pings it; readOnly makes every transaction
+// read-only. It returns the host, for messages.
+func connect(ctx context.Context, dsn string, readOnly bool) (*DB, string, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		// pgx's message can quote the DSN, password included.
-		return nil, errors.New("open postgres: cannot parse the DSN")
+		return nil, "", errors.New("open postgres: cannot parse the DSN")
+	}
+	if readOnly {
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
 	}
 	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
 		// Plan each execution of a cached statement for its arguments. A
@@ -64,11 +117,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	db := &DB{DB: sqldb.New(sdb, sqldb.Postgres), sql: sdb}
 	if err := db.Ping(ctx); err != nil {
 		sdb.Close()
-		return nil, fmt.Errorf("open postgres %s: %w", cfg.Host, err)
+		return nil, "", fmt.Errorf("open postgres %s: %w", cfg.Host, err)
 	}
-	if err := db.Migrate(ctx); err != nil {
-		sdb.Close()
-		return nil, fmt.Errorf("open postgres %s: %w", cfg.Host, err)
-	}
-	return db, nil
+	return db, cfg.Host, nil
 }

@@ -170,3 +170,29 @@ func (db *DB) Version(ctx context.Context) (int, error) {
 	}
 	return int(v.Int64), nil
 }
+
+// Current reports whether every embedded migration is applied, reading
+// only: a read-only handle calls it instead of Migrate. A database with no
+// schema_migrations table yet is not current.
+func (db *DB) Current(ctx context.Context) (bool, error) {
+	ms, err := migrations(db.dialect.Name)
+	if err != nil {
+		return false, err
+	}
+	exists := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+	if db.dialect.Name == "postgres" {
+		exists = "SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE tablename = 'schema_migrations' AND schemaname = current_schema()"
+	}
+	var n int
+	if err := db.db.QueryRowContext(ctx, exists).Scan(&n); err != nil {
+		return false, fmt.Errorf("schema version: %w", err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	v, err := db.Version(ctx)
+	if err != nil {
+		return false, err
+	}
+	return len(ms) == 0 || v >= ms[len(ms)-1].version, nil
+}

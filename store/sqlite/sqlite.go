@@ -11,11 +11,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
+	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/broadsheet/broadsheet/store"
 	"github.com/broadsheet/broadsheet/store/sqldb"
@@ -67,8 +72,114 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 		}
 	}
+	// SQLite opens a file it may not write read-only, without a word:
+	// writes would fail later, one by one.
+	if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
+		f.Close()
+	} else if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		return nil, readOnlyError(path, err)
+	}
 	dsn := path + "?" + options(true)
-	return open(ctx, path, dsn, false)
+	db, err := open(ctx, path, dsn, false)
+	if err != nil && readOnly(err, path) {
+		return nil, readOnlyError(path, err)
+	}
+	return db, err
+}
+
+// OpenReadOnly opens the existing database file at path for reading only
+// (SQLite's mode=ro): it creates, migrates and writes nothing, so it works
+// on a file (or folder) this process may not write. Every write through it
+// fails with an error wrapping store.ErrReadOnly. The file must exist and
+// be migrated to this version: otherwise the error wraps fs.ErrNotExist or
+// ErrNotMigrated, and the caller may Open it instead.
+//
+// A WAL database opened read-only still needs its -shm file, which SQLite
+// creates next to it. Where the folder is not writable and no -shm file
+// exists, no process has the database open (the last one to close removes
+// both files), so it is opened as immutable instead, which needs neither:
+// that is safe while the -wal file is absent too, since then every commit
+// is in the file; with a -wal file left over (a writer that crashed), it
+// is not opened, since immutable would miss the commits in it.
+func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
+	if path == Memory || path == "" || strings.Contains(path, "?") {
+		return nil, fmt.Errorf("open sqlite %s read-only: want the path of a database file", path)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open sqlite %s read-only: %w", path, err)
+	}
+	uri := "file:" + (&url.URL{Path: path}).EscapedPath() + "?mode=ro&" + options(false)
+	db, err := openReadOnly(ctx, path, uri)
+	if err != nil && (isCode(err, codeCantOpen) || isCode(err, codeReadOnly)) && !exists(path+"-shm") && !exists(path+"-wal") {
+		db, err = openReadOnly(ctx, path, uri+"&immutable=1")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s read-only: %w", path, err)
+	}
+	return db, nil
+}
+
+// ErrNotMigrated is returned by OpenReadOnly for a database whose schema
+// is older than this version's: a command that writes migrates it.
+var ErrNotMigrated = errors.New("the database schema is older than this version of broadsheet: a command that writes (broadsheet fetch, or run) migrates it")
+
+func openReadOnly(ctx context.Context, path, dsn string) (*DB, error) {
+	sdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	sdb.SetMaxOpenConns(maxConns)
+	sdb.SetMaxIdleConns(maxConns)
+	db := &DB{DB: sqldb.New(sdb, sqldb.SQLite), sql: sdb, path: path}
+	current, err := db.Current(ctx)
+	if err != nil {
+		sdb.Close()
+		return nil, err
+	}
+	if !current {
+		sdb.Close()
+		return nil, ErrNotMigrated
+	}
+	return db, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
+// SQLite's primary result codes that say a file cannot be written.
+const (
+	codeReadOnly = 8  // SQLITE_READONLY (and its extended codes)
+	codeCantOpen = 14 // SQLITE_CANTOPEN
+)
+
+func isCode(err error, code int) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == code
+}
+
+// readOnly reports whether err says the database at path cannot be
+// written: SQLITE_READONLY, or SQLITE_CANTOPEN on a file that exists (the
+// file, or its folder where the -wal and -shm files go, is not writable).
+func readOnly(err error, path string) bool {
+	return isCode(err, codeReadOnly) || (isCode(err, codeCantOpen) && exists(path))
+}
+
+// readOnlyError says what is wrong, and what to do, when the database at
+// path cannot be written.
+func readOnlyError(path string, err error) error {
+	dir := filepath.Dir(path)
+	return fmt.Errorf("%w: this command writes to the database, and this process (user %s) cannot write the file or its folder %s, where SQLite keeps the -wal and -shm files beside it: make both writable by this user (chown or chmod), or run the command as the user that owns them (%v)",
+		store.ErrReadOnly, userName(), dir, err)
+}
+
+// userName names the user this process runs as, for messages.
+func userName() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return strconv.Itoa(os.Getuid())
 }
 
 // OpenMemory opens a new, private in-memory database, migrated. Several
