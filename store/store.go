@@ -72,3 +72,7 @@ type ArticleFilter struct {
 // a database opened read-only, a file or folder this process may not
 // write, or a PostgreSQL role or server that refuses writes.
 var ErrReadOnly = errors.New("the database is read-only")
+
+// ErrNotMigrated is wrapped by the errors of a backend opened read-only on
+// a schema older than this version's: a command that writes migrates it.
+var ErrNotMigrated = errors.New("the database schema is older than this version of broadsheet: a command that writes (broadsheet fetch, or run) migrates it")

@@ -258,7 +258,7 @@ func openReadStore(ctx context.Context, cfg *config.Config) (store.Store, bool, 
 	switch cfg.Storage.Driver {
 	case "postgres":
 		st, err = postgres.OpenReadOnly(ctx, cfg.Storage.DSN)
-		if errors.Is(err, postgres.ErrNotMigrated) {
+		if errors.Is(err, store.ErrNotMigrated) {
 			st, err = openStore(ctx, cfg)
 			return st, false, err
 		}
@@ -267,7 +267,7 @@ func openReadStore(ctx context.Context, cfg *config.Config) (store.Store, bool, 
 		}
 	default:
 		st, err = sqlite.OpenReadOnly(ctx, cfg.Storage.Path)
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, sqlite.ErrNotMigrated) {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, store.ErrNotMigrated) {
 			st, err = openStore(ctx, cfg)
 			return st, false, err
 		}

@@ -64,26 +64,18 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 // transaction of the session is read-only (default_transaction_read_only),
 // and it migrates nothing, so a read-only role or a standby serves it. The
 // schema must be migrated to this version already: otherwise the error
-// wraps ErrNotMigrated, and the caller may Open it instead.
+// wraps store.ErrNotMigrated, and the caller may Open it instead.
 func OpenReadOnly(ctx context.Context, dsn string) (*DB, error) {
 	db, host, err := connect(ctx, dsn, true)
 	if err != nil {
 		return nil, err
 	}
-	current, err := db.Current(ctx)
-	if err == nil && !current {
-		err = ErrNotMigrated
-	}
-	if err != nil {
+	if err := db.RequireCurrent(ctx); err != nil {
 		db.sql.Close()
 		return nil, fmt.Errorf("open postgres %s read-only: %w", host, err)
 	}
 	return db, nil
 }
-
-// ErrNotMigrated is returned by OpenReadOnly for a schema older than this
-// version's: a command that writes migrates it.
-var ErrNotMigrated = errors.New("the database schema is older than this version of broadsheet: a command that writes (broadsheet fetch, or run) migrates it")
 
 // readOnly reports whether err is the server refusing a write: a read-only
 // transaction (25006) or a role without the privilege (42501).

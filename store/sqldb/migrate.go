@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/broadsheet/broadsheet/store"
 )
 
 //go:embed migrations/*.sql
@@ -171,10 +173,19 @@ func (db *DB) Version(ctx context.Context) (int, error) {
 	return int(v.Int64), nil
 }
 
-// Current reports whether every embedded migration is applied, reading
-// only: a read-only handle calls it instead of Migrate. A database with no
-// schema_migrations table yet is not current.
-func (db *DB) Current(ctx context.Context) (bool, error) {
+// RequireCurrent returns nil when every embedded migration is applied,
+// else an error wrapping store.ErrNotMigrated, reading only: a read-only
+// handle calls it instead of Migrate. A database with no schema_migrations
+// table yet is not current.
+func (db *DB) RequireCurrent(ctx context.Context) error {
+	current, err := db.current(ctx)
+	if err == nil && !current {
+		err = store.ErrNotMigrated
+	}
+	return err
+}
+
+func (db *DB) current(ctx context.Context) (bool, error) {
 	ms, err := migrations(db.dialect.Name)
 	if err != nil {
 		return false, err

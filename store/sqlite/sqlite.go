@@ -92,7 +92,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // on a file (or folder) this process may not write. Every write through it
 // fails with an error wrapping store.ErrReadOnly. The file must exist and
 // be migrated to this version: otherwise the error wraps fs.ErrNotExist or
-// ErrNotMigrated, and the caller may Open it instead.
+// store.ErrNotMigrated, and the caller may Open it instead.
 //
 // A WAL database opened read-only still needs its -shm file, which SQLite
 // creates next to it. Where the folder is not writable and no -shm file
@@ -119,10 +119,6 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
-// ErrNotMigrated is returned by OpenReadOnly for a database whose schema
-// is older than this version's: a command that writes migrates it.
-var ErrNotMigrated = errors.New("the database schema is older than this version of broadsheet: a command that writes (broadsheet fetch, or run) migrates it")
-
 func openReadOnly(ctx context.Context, path, dsn string) (*DB, error) {
 	sdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -131,14 +127,9 @@ func openReadOnly(ctx context.Context, path, dsn string) (*DB, error) {
 	sdb.SetMaxOpenConns(maxConns)
 	sdb.SetMaxIdleConns(maxConns)
 	db := &DB{DB: sqldb.New(sdb, sqldb.SQLite), sql: sdb, path: path}
-	current, err := db.Current(ctx)
-	if err != nil {
+	if err := db.RequireCurrent(ctx); err != nil {
 		sdb.Close()
 		return nil, err
-	}
-	if !current {
-		sdb.Close()
-		return nil, ErrNotMigrated
 	}
 	return db, nil
 }
